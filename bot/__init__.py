@@ -1,0 +1,5 @@
+"""meetbot: run Google Meet from Slack and Google Chat."""
+
+import logging
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -1,0 +1,1 @@
+"""Platform-neutral meeting logic: commands, lifecycle, service, message texts, ports."""

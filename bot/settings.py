@@ -1,0 +1,195 @@
+"""The one settings object: read once from the environment (and `.env`), validated, passed down.
+
+This is the only module that reads ``os.environ``. Variables are ``MEETBOT_<GROUP>_<FIELD>``,
+for example ``MEETBOT_SLACK_SIGNING_SECRET`` or ``MEETBOT_STORAGE_DATABASE_URL``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+GOOGLE_SCOPES: tuple[str, ...] = (
+    "openid",
+    "email",
+    "https://www.googleapis.com/auth/meetings.space.created",
+    "https://www.googleapis.com/auth/meetings.space.readonly",
+)
+
+
+class _Group(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SlackSettings(_Group):
+    """Slack app credentials and endpoints.
+
+    Attributes:
+        signing_secret: verifies every HTTP request from Slack (5-minute window).
+        bot_token: single-workspace mode (``xoxb-``); leave empty to use OAuth install.
+        app_token: app-level token (``xapp-``); when set, Socket Mode is used.
+        client_id: OAuth client id for multi-workspace installs.
+        client_secret: OAuth client secret.
+        api_base_url: Web API base, ending in ``/``; the sandbox points it at its emulator.
+        authorize_url: where ``/slack/install`` sends the installer.
+    """
+
+    signing_secret: SecretStr | None = None
+    bot_token: SecretStr | None = None
+    app_token: SecretStr | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    api_base_url: str = "https://slack.com/api/"
+    authorize_url: str = "https://slack.com/oauth/v2/authorize"
+    scopes: tuple[str, ...] = (
+        "commands",
+        "chat:write",
+        "chat:write.public",
+        "app_mentions:read",
+        "files:write",
+        "users:read",
+    )
+
+    @property
+    def configured(self) -> bool:
+        return self.signing_secret is not None or self.app_token is not None
+
+
+class GoogleSettings(_Group):
+    """Google OAuth client and API endpoints.
+
+    Attributes:
+        client_id: OAuth web client id used to link chat users to Google accounts.
+        client_secret: its secret.
+        auth_uri: the consent page.
+        token_uri: code exchange and refresh.
+        revoke_uri: token revocation.
+        meet_base_url: Meet REST root (``https://meet.googleapis.com/``).
+        scopes: requested when a user connects.
+        retry_attempts: tries for 429/5xx (including the first).
+        retry_base_delay: first backoff in seconds, doubled each retry.
+        connect_ttl: seconds a connect link stays valid.
+    """
+
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    auth_uri: str = "https://accounts.google.com/o/oauth2/v2/auth"
+    token_uri: str = "https://oauth2.googleapis.com/token"
+    revoke_uri: str = "https://oauth2.googleapis.com/revoke"
+    meet_base_url: str = "https://meet.googleapis.com/"
+    scopes: tuple[str, ...] = GOOGLE_SCOPES
+    retry_attempts: int = Field(default=4, ge=1, le=10)
+    retry_base_delay: float = Field(default=0.5, ge=0)
+    connect_ttl: int = Field(default=600, ge=60)
+
+    @property
+    def configured(self) -> bool:
+        return self.client_id is not None
+
+
+class StorageSettings(_Group):
+    """Where state and files live.
+
+    Attributes:
+        data_dir: SQLite file and local blobs.
+        database_url: SQLAlchemy async URL; defaults to SQLite in ``data_dir``.
+        token_key: Fernet key (urlsafe base64, 32 bytes) encrypting Google tokens at rest.
+    """
+
+    data_dir: Path = Path("./data")
+    database_url: str | None = None
+    token_key: SecretStr | None = None
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'meetbot.db').resolve()}"
+
+
+class HttpSettings(_Group):
+    """The one aiohttp server.
+
+    Attributes:
+        host: bind address.
+        port: bind port (0 picks a free one).
+        public_url: the URL Slack, Google and browsers reach us at (OAuth redirects, links).
+    """
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    public_url: str | None = None
+
+    def base_url(self, bound_port: int | None = None) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        return f"http://{self.host}:{bound_port if bound_port is not None else self.port}"
+
+
+class Settings(BaseSettings):
+    """All of meetbot's configuration."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MEETBOT_",
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+        env_file=".env",
+        extra="ignore",
+        frozen=True,
+    )
+
+    slack: SlackSettings = SlackSettings()
+    google: GoogleSettings = GoogleSettings()
+    storage: StorageSettings = StorageSettings()
+    http: HttpSettings = HttpSettings()
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "text"] = "json"
+    sandbox: bool = False
+
+    @property
+    def needs_sandbox(self) -> bool:
+        """True when neither Slack nor Google is configured: run against the local stand-ins."""
+        return not self.slack.configured and not self.google.configured
+
+
+class SettingsError(Exception):
+    """Configuration is missing or invalid; the message says which variable to set."""
+
+
+def load_settings() -> Settings:
+    """Read and validate the settings once, at start.
+
+    Raises:
+        SettingsError: with one readable line per problem.
+    """
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = [
+            f"MEETBOT_{'_'.join(str(p).upper() for p in err['loc'])}: {err['msg']}"
+            for err in exc.errors()
+        ]
+        raise SettingsError("invalid configuration:\n  " + "\n  ".join(lines)) from exc
+
+
+def check_production(settings: Settings) -> None:
+    """Fail fast on what production cannot run without.
+
+    Raises:
+        SettingsError: naming the missing variables.
+    """
+    if settings.sandbox:
+        return
+    missing: list[str] = []
+    if settings.storage.token_key is None:
+        missing.append("MEETBOT_STORAGE_TOKEN_KEY (generate one with `meetbot keygen`)")
+    if settings.slack.app_token is None and settings.slack.signing_secret is None:
+        missing.append("MEETBOT_SLACK_SIGNING_SECRET")
+    if settings.slack.bot_token is None and settings.slack.client_id is None:
+        missing.append("MEETBOT_SLACK_BOT_TOKEN or MEETBOT_SLACK_CLIENT_ID/CLIENT_SECRET")
+    if not settings.google.configured or settings.google.client_secret is None:
+        missing.append("MEETBOT_GOOGLE_CLIENT_ID and MEETBOT_GOOGLE_CLIENT_SECRET")
+    if missing:
+        raise SettingsError("missing configuration:\n  " + "\n  ".join(missing))

@@ -1,0 +1,5 @@
+"""Persistence: SQLAlchemy async models, repositories, migrations and token encryption."""
+
+import logging
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
