@@ -49,7 +49,6 @@ class SlackSettings(_Group):
         "chat:write",
         "chat:write.public",
         "app_mentions:read",
-        "files:write",
         "users:read",
     )
 

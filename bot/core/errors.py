@@ -1,16 +1,17 @@
 """Errors the core understands; adapters translate their failures into these at the edge.
 
-    MeetBotError
-     ├── StorageUnavailable        the database could not be reached; nothing was written
-     ├── NotConnected              the chat user has no Google link (or it was revoked)
-     ├── MeetApiError              any failure of the Meet REST API
-     │    ├── MeetAuthError        token expired, revoked, or missing a scope
-     │    ├── MeetPermissionDenied the account may not do this (e.g. not the space owner)
-     │    ├── SpaceNotFound        no such space or meeting code
-     │    ├── MeetPreconditionFailed  e.g. no active conference to end
-     │    ├── RateLimited          429 after our retries; ``retry_after`` seconds if known
-     │    └── MeetUnavailable      5xx or network failure after our retries
-     └── OAuthError                Google refused a code or refresh token
+MeetBotError
+ ├── StorageUnavailable        the database could not be reached; nothing was written
+ ├── NotConnected              the chat user has no Google link (or it was revoked)
+ ├── MeetApiError              any failure of the Meet REST API
+ │    ├── MeetAuthError        token expired, revoked, or missing a scope
+ │    ├── MeetPermissionDenied the account may not do this (e.g. not the space owner)
+ │    ├── SpaceNotFound        no such space or meeting code
+ │    ├── MeetPreconditionFailed  e.g. no active conference to end
+ │    ├── RateLimited          429 after our retries; ``retry_after`` seconds if known
+ │    └── MeetUnavailable      5xx or network failure after our retries
+ ├── OAuthError                Google refused a code or refresh token
+ └── ChatPlatformError         the chat platform refused a post (e.g. not in channel)
 """
 
 from __future__ import annotations
@@ -84,3 +85,15 @@ class RateLimited(MeetApiError):
 
 class MeetUnavailable(MeetApiError):
     """5xx or a network failure after retries."""
+
+
+class ChatPlatformError(MeetBotError):
+    """The chat platform refused to post or update a message.
+
+    Attributes:
+        reason: the platform's error code, e.g. ``not_in_channel``.
+    """
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason

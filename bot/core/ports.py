@@ -176,6 +176,10 @@ class ChatReply(Protocol):
         """Post in the card's thread, visible to the channel."""
         ...
 
+    async def invoker_is_admin(self) -> bool:
+        """Whether the person who asked administers the workspace."""
+        ...
+
 
 class Notifier(Protocol):
     """Reaches a chat user outside any request (e.g. after the Google OAuth callback)."""

@@ -1,1 +1,1 @@
-"""google package."""
+"""Google-facing adapters: OAuth account linking and Meet REST v2."""

@@ -1,0 +1,90 @@
+"""The `meetbot` command: serve, sandbox, emulators, db upgrade, keygen."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot import logs
+from bot.settings import Settings, SettingsError, check_production, load_settings
+
+logger = logging.getLogger(__name__)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="meetbot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the bot (the sandbox when nothing is configured)")
+    _host_port(serve)
+    sandbox = sub.add_parser("sandbox", help="run the bot against local Slack/Google stand-ins")
+    _host_port(sandbox)
+    sandbox.add_argument("--data-dir", type=Path, default=None)
+    emulators = sub.add_parser("emulators", help="run only the Slack/Google stand-ins")
+    _host_port(emulators)
+    emulators.add_argument("--bot-url", required=True, help="where the bot under test listens")
+    db = sub.add_parser("db", help="database maintenance")
+    db.add_argument("action", choices=["upgrade"])
+    sub.add_parser("keygen", help="print a new MEETBOT_STORAGE_TOKEN_KEY")
+    return parser
+
+
+def _host_port(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+
+
+def _with_http(settings: Settings, args: argparse.Namespace) -> Settings:
+    http = settings.http.model_copy(
+        update={k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    )
+    return settings.model_copy(update={"http": http})
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"meetbot: {exc}", file=sys.stderr)
+        return 2
+    logs.configure(level=settings.log_level, fmt=settings.log_format)
+    if args.command == "keygen":
+        from storage.crypto import generate_key
+
+        print(generate_key())
+        return 0
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            return asyncio.run(_run(args, settings))
+    except SettingsError as exc:
+        print(f"meetbot: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.web import modes
+
+    if args.command == "db":
+        await modes.upgrade_database(settings)
+        return 0
+    if args.command == "emulators":
+        await modes.run_emulators(_with_http(settings, args), bot_url=args.bot_url)
+        return 0
+    settings = _with_http(settings, args)
+    if args.command == "sandbox" or settings.needs_sandbox:
+        data_dir = getattr(args, "data_dir", None)
+        await modes.run_sandbox(settings, data_dir=data_dir)
+        return 0
+    check_production(settings)
+    await modes.run_production(settings)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

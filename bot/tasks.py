@@ -1,0 +1,56 @@
+"""TaskSupervisor: every background task has an owner that logs its failure and awaits it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+class TaskSupervisor:
+    """Owns the work that runs after a chat request has been acknowledged."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closing = False
+
+    def spawn(self, coro: Coroutine[Any, Any, None], *, name: str) -> asyncio.Task[None]:
+        """Run ``coro`` in the background; its exception is logged, never lost."""
+        if self._closing:
+            coro.close()
+            raise RuntimeError("shutting down: not accepting new work")
+        task = asyncio.create_task(coro, name=name, context=contextvars.copy_context())
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            logger.error("background task %s failed", task.get_name(), exc_info=exc)
+
+    @property
+    def pending(self) -> int:
+        return len(self._tasks)
+
+    async def join(self) -> None:
+        """Wait for the work in flight (used by tests and graceful shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def aclose(self, *, grace: float = 5.0) -> None:
+        """Stop accepting work, give running tasks ``grace`` seconds, then cancel and await."""
+        self._closing = True
+        if not self._tasks:
+            return
+        _, pending = await asyncio.wait(self._tasks, timeout=grace)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)

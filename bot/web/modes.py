@@ -1,0 +1,72 @@
+"""The ways meetbot runs: production, sandbox (bot + stand-ins), emulators alone, db upgrade."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from bot.settings import Settings
+from bot.web import server
+from bot.web.runtime import RUNTIME
+from storage.db import create_engine, run_migrations
+
+logger = logging.getLogger(__name__)
+
+
+async def upgrade_database(settings: Settings) -> None:
+    """Apply migrations up to head (they also run at every start)."""
+    engine = create_engine(settings.storage.resolved_database_url())
+    try:
+        await run_migrations(engine)
+    finally:
+        await engine.dispose()
+    logger.info("database is at the latest migration")
+
+
+async def run_production(settings: Settings) -> None:
+    """Serve Slack over HTTP, or over Socket Mode when an app token is set."""
+    running = await server.start(settings)
+    print(f"meetbot is listening on {running.base_url}", flush=True)
+    if settings.slack.app_token is None:
+        await server.run_forever(running)
+        return
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    handler = AsyncSocketModeHandler(
+        running.app[RUNTIME].slack, settings.slack.app_token.get_secret_value()
+    )
+    await handler.connect_async()  # type: ignore[no-untyped-call]
+    print("connected to Slack over Socket Mode", flush=True)
+    try:
+        await server.run_forever(running)
+    finally:
+        await handler.close_async()  # type: ignore[no-untyped-call]
+
+
+async def run_sandbox(settings: Settings, *, data_dir: Path | None) -> None:
+    """The bot and the Slack/Google stand-ins in one process; prints the page's URL."""
+    from bot.web.sandbox_mode import start_sandbox
+
+    running = await start_sandbox(settings, data_dir=data_dir)
+    print(f"meetbot sandbox: open {running.base_url}/sandbox/", flush=True)
+    await server.run_forever(running)
+
+
+async def run_emulators(settings: Settings, *, bot_url: str) -> None:
+    """Only the stand-ins, for measuring the bot in its own process."""
+    from aiohttp import web
+
+    from sandbox.app import sandbox_app
+
+    app = sandbox_app(bot_url)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    sock = server.bind(settings.http.host, settings.http.port)
+    await web.SockSite(runner, sock).start()
+    port = sock.getsockname()[1]
+    print(f"meetbot emulators on http://{settings.http.host}:{port}/sandbox/", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()

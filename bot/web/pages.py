@@ -1,0 +1,51 @@
+"""Small HTTP endpoints: health, and the page Google sends people back to after sign-in."""
+
+from __future__ import annotations
+
+import html
+
+from aiohttp import web
+
+from bot.core.errors import StorageUnavailable
+from bot.web.runtime import RUNTIME
+
+GOOGLE_CALLBACK_PATH = "/oauth/google/callback"
+
+_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>meetbot · {title}</title>
+<style>body{{font:16px system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem}}
+h1{{font-size:1.4rem}}</style></head>
+<body><h1>{title}</h1><p>{message}</p></body></html>"""
+
+
+def page(title: str, message: str, *, status: int = 200) -> web.Response:
+    body = _PAGE.format(title=html.escape(title), message=html.escape(message))
+    return web.Response(text=body, status=status, content_type="text/html")
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def google_callback(request: web.Request) -> web.Response:
+    """Google's redirect after consent: complete the link and tell the person in chat too."""
+    state = request.query.get("state")
+    if not state:
+        return page(
+            "Sign-in failed", "The link is missing its state. Run /meet connect.", status=400
+        )
+    try:
+        result = await request.app[RUNTIME].connect.complete(
+            state=state, code=request.query.get("code"), error=request.query.get("error")
+        )
+    except StorageUnavailable:
+        return page("Try again", "meetbot can't reach its database; nothing changed.", status=503)
+    if result.ok:
+        return page("Connected", result.message)
+    return page("Sign-in failed", result.message, status=400)
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get(GOOGLE_CALLBACK_PATH, google_callback)

@@ -1,0 +1,30 @@
+"""The objects the running application shares, and the AppKeys that reach them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
+
+from bot.core.connect import ConnectFlow
+from bot.core.service import MeetingService
+from bot.settings import Settings
+from bot.tasks import TaskSupervisor
+from storage.repos.factory import Repos
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """Long-lived objects, built at start-up and closed in reverse order."""
+
+    repos: Repos
+    service: MeetingService
+    connect: ConnectFlow
+    slack: AsyncApp
+    supervisor: TaskSupervisor
+
+
+SETTINGS = web.AppKey("settings", Settings)
+BASE_URL = web.AppKey("base_url", str)
+RUNTIME = web.AppKey("runtime", Runtime)

@@ -1,0 +1,74 @@
+"""Sandbox mode: the real bot, pointed at the local Slack and Google stand-ins in one process."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from bot.settings import GoogleSettings, Settings, SlackSettings
+from bot.web import server
+from sandbox.app import SandboxConfig, add_sandbox_routes, build_sandbox
+from storage.crypto import generate_key
+
+logger = logging.getLogger(__name__)
+
+
+def _token_key(data_dir: Path) -> str:
+    """The sandbox's own token key, kept beside its database so restarts can read tokens."""
+    path = data_dir / "sandbox-token.key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = generate_key()
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def sandbox_settings(
+    settings: Settings, *, groups: dict[str, dict[str, str]], data_dir: Path
+) -> Settings:
+    """``settings`` with Slack and Google pointed at the stand-ins; only URLs and secrets differ."""
+    storage = settings.storage.model_copy(
+        update={
+            "data_dir": data_dir,
+            "token_key": settings.storage.token_key or SecretStr(_token_key(data_dir)),
+        }
+    )
+    return settings.model_copy(
+        update={
+            "sandbox": True,
+            "slack": SlackSettings.model_validate(groups["slack"]),
+            "google": GoogleSettings.model_validate(groups["google"]),
+            "storage": storage,
+        }
+    )
+
+
+async def start_sandbox(
+    settings: Settings, *, data_dir: Path | None = None
+) -> server.RunningServer:
+    """Start bot + stand-ins on one port and install the app through its real OAuth routes."""
+    sock = server.bind(settings.http.host, settings.http.port)
+    base_url = settings.http.base_url(int(sock.getsockname()[1]))
+    sandbox = build_sandbox(SandboxConfig(bot_url=base_url, base_url=base_url))
+    bot_settings = sandbox_settings(
+        settings,
+        groups=sandbox.bot_settings(base_url=base_url),
+        data_dir=data_dir or settings.storage.data_dir,
+    )
+    running = await server.start(
+        bot_settings,
+        sock=sock,
+        base_url=base_url,
+        extend=lambda app: add_sandbox_routes(app, sandbox),
+    )
+    try:
+        await sandbox.install(bot_base_url=base_url)
+    except BaseException:
+        await running.close()
+        raise
+    logger.info("sandbox workspace installed the app")
+    return running

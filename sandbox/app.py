@@ -1,0 +1,184 @@
+"""Builds the sandbox (Slack and Google emulators, control API, page) and mounts its routes."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import random
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+from sandbox.control import SandboxUrls, SlackControl, bot_slack_settings
+from sandbox.control_google import GoogleControlApi
+from sandbox.google_control import GoogleControl, add_google_routes, bot_google_settings
+from sandbox.google_state import GoogleEmulatorState
+from sandbox.slack_api import FaultInjector, SlackApi
+from sandbox.slack_install import install_app
+from sandbox.slack_oauth import SlackAuthorize
+from sandbox.slack_responses import ResponseUrls
+from sandbox.slack_socket import SocketModeHub
+from sandbox.slack_state import SlackWorkspace
+
+logger = logging.getLogger(__name__)
+
+PAGE_DIR = Path(__file__).parent / "page"
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxConfig:
+    """How the sandbox is reached and seeded.
+
+    Attributes:
+        bot_url: the bot's base URL; ``None`` when the bot shares the sandbox's application.
+        base_url: the sandbox's own public base URL; ``None`` takes each request's origin.
+        seed: makes generated ids and secrets reproducible; ``None`` is random.
+        signing_secret: fixes the Slack signing secret (``meetbot emulators`` + a bot elsewhere).
+        client_id: fixes the Slack OAuth client id.
+        client_secret: fixes the Slack OAuth client secret.
+        app_token: fixes the Slack app-level token (``xapp-``) used for Socket Mode.
+        reply_timeout: how long ``google/consent`` waits for the bot's sign-in link.
+    """
+
+    bot_url: str | None = None
+    base_url: str | None = None
+    seed: int | None = None
+    signing_secret: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    app_token: str | None = None
+    reply_timeout: float = 5.0
+
+
+@dataclass(slots=True)
+class Sandbox:
+    """The sandbox's state objects; ``session`` exists while the application runs."""
+
+    config: SandboxConfig
+    slack: SlackWorkspace
+    responses: ResponseUrls
+    faults: FaultInjector
+    socket: SocketModeHub
+    google: GoogleEmulatorState
+    session: aiohttp.ClientSession | None = None
+
+    @property
+    def urls(self) -> SandboxUrls:
+        return SandboxUrls(base_url=self.config.base_url, bot_url=self.config.bot_url)
+
+    def client_session(self) -> aiohttp.ClientSession:
+        if self.session is None or self.session.closed:
+            raise RuntimeError("the sandbox application is not running")
+        return self.session
+
+    def bot_settings(self, *, base_url: str) -> dict[str, dict[str, str]]:
+        """The bot's ``slack`` and ``google`` settings groups for a sandbox at ``base_url``."""
+        return {
+            "slack": bot_slack_settings(self.slack, base_url=base_url),
+            "google": bot_google_settings(base_url=base_url),
+        }
+
+    async def install(self, *, bot_base_url: str | None = None) -> None:
+        """Installs the app through the bot's OAuth routes (see `install_app`)."""
+        bot = bot_base_url or self.config.bot_url
+        if bot is None:
+            raise ValueError("the bot's base URL is needed to install the app")
+        await install_app(bot_base_url=bot, session=self.client_session())
+
+
+SANDBOX_KEY = web.AppKey("sandbox", Sandbox)
+
+
+def build_sandbox(config: SandboxConfig) -> Sandbox:
+    """Fresh in-memory state for the Slack and Google emulators."""
+    rng = random.Random(config.seed) if config.seed is not None else random.SystemRandom()
+    slack = SlackWorkspace(rng=rng)
+    overrides = {
+        name: value
+        for name in ("signing_secret", "client_id", "client_secret")
+        if (value := getattr(config, name)) is not None
+    }
+    if overrides:
+        slack.app = dataclasses.replace(slack.app, **overrides)
+    if config.app_token is not None:
+        slack.use_app_token(config.app_token)
+    return Sandbox(
+        config=config,
+        slack=slack,
+        responses=ResponseUrls(workspace=slack),
+        faults=FaultInjector(),
+        socket=SocketModeHub(workspace=slack),
+        google=GoogleEmulatorState(),
+    )
+
+
+def add_sandbox_routes(app: web.Application, sandbox: Sandbox) -> None:
+    """Registers every ``/sandbox/...`` route on ``app`` and the sandbox's client session."""
+    app[SANDBOX_KEY] = sandbox
+    urls = sandbox.urls
+    SlackApi(
+        workspace=sandbox.slack,
+        faults=sandbox.faults,
+        public_url=urls.base_url,
+        app_methods={"apps.connections.open": sandbox.socket.open_connection},
+    ).register(app)
+    sandbox.socket.register(app)
+    sandbox.responses.register(app)
+    SlackAuthorize(workspace=sandbox.slack, bot_url=urls.bot_url).register(app)
+    slack_control = SlackControl(
+        workspace=sandbox.slack,
+        responses=sandbox.responses,
+        faults=sandbox.faults,
+        socket=sandbox.socket,
+        session=sandbox.client_session,
+        urls=urls,
+        google_settings=bot_google_settings,
+    )
+    slack_control.register(app)
+    GoogleControlApi(
+        workspace=sandbox.slack,
+        meet=GoogleControl(state=sandbox.google),
+        sender_for=slack_control.sender,
+        session=sandbox.client_session,
+        urls=urls,
+        reply_timeout=sandbox.config.reply_timeout,
+    ).register(app)
+    add_google_routes(app, sandbox.google)
+    _add_page_routes(app)
+    app.cleanup_ctx.append(_session_context(sandbox))
+
+
+def _session_context(sandbox: Sandbox) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        sandbox.session = aiohttp.ClientSession(
+            cookie_jar=aiohttp.DummyCookieJar(), timeout=aiohttp.ClientTimeout(total=60)
+        )
+        try:
+            yield
+        finally:
+            await sandbox.session.close()
+
+    return context
+
+
+def _add_page_routes(app: web.Application) -> None:
+    async def index(request: web.Request) -> web.FileResponse:
+        return web.FileResponse(PAGE_DIR / "index.html")
+
+    async def to_index(request: web.Request) -> web.Response:
+        raise web.HTTPFound("/sandbox/")
+
+    app.router.add_get("/sandbox", to_index)
+    app.router.add_get("/sandbox/", index)
+    app.router.add_static("/sandbox/page/", PAGE_DIR)
+
+
+def sandbox_app(bot_url: str, *, config: SandboxConfig | None = None) -> web.Application:
+    """The sandbox alone (``meetbot emulators``), talking to a bot at ``bot_url``."""
+    app = web.Application()
+    settings = dataclasses.replace(config or SandboxConfig(), bot_url=bot_url)
+    add_sandbox_routes(app, build_sandbox(settings))
+    return app

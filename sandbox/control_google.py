@@ -1,0 +1,131 @@
+"""Control API calls on the Google side: sign-in as a browser would, and Meet calls."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import logging
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urljoin
+
+import aiohttp
+from aiohttp import web
+
+from sandbox.control import PREFIX, SandboxUrls
+from sandbox.control_http import ControlError, guarded, json_body, text_field, user_field
+from sandbox.google_control import GoogleControl, consent_url
+from sandbox.google_oauth import AUTH_PATH
+from sandbox.slack_sender import SendError, SlackSender
+from sandbox.slack_state import GENERAL, SlackWorkspace, sandbox_email
+
+logger = logging.getLogger(__name__)
+
+REPLY_TIMEOUT = 5.0
+MAX_REDIRECTS = 5
+_AUTH_URL = re.compile(r"https?://[^\s<>|\"\\]+/o/oauth2/(?:v2/)?auth\?[^\s<>|\"\\]+")
+
+
+def find_auth_url(text: str) -> str | None:
+    """The first Google authorization URL in a reply (mrkdwn or JSON text)."""
+    match = _AUTH_URL.search(text)
+    return html.unescape(match.group(0)) if match else None
+
+
+class GoogleControlApi:
+    """``google/consent`` and the ``meet/*`` calls, delegated to `GoogleControl`."""
+
+    def __init__(
+        self,
+        *,
+        workspace: SlackWorkspace,
+        meet: GoogleControl,
+        sender_for: Callable[[web.Request], SlackSender],
+        session: Callable[[], aiohttp.ClientSession],
+        urls: SandboxUrls,
+        reply_timeout: float = REPLY_TIMEOUT,
+    ) -> None:
+        self._reply_timeout = reply_timeout
+        self._ws = workspace
+        self._meet = meet
+        self._sender_for = sender_for
+        self._session = session
+        self._urls = urls
+
+    def register(self, app: web.Application) -> None:
+        routes = [
+            ("POST", "google/consent", self.consent),
+            ("GET", "meet/spaces", self.spaces),
+            ("POST", "meet/conferences", self.start),
+            ("POST", "meet/conferences/end", self.end),
+        ]
+        for method, path, handler in routes:
+            app.router.add_route(method, f"{PREFIX}/{path}", guarded(handler))
+
+    async def consent(self, request: web.Request) -> web.Response:
+        """``/meet connect`` from the user, then the Google consent as their browser."""
+        user = user_field(await json_body(request))
+        email = sandbox_email(user)
+        seen = len(self._ws.channels[GENERAL].messages)
+        try:
+            result = await self._sender_for(request).command(
+                text="connect", user=user, channel=GENERAL
+            )
+        except (SendError, aiohttp.ClientError) as exc:
+            raise ControlError(f"/meet connect could not be sent: {exc}", status=502) from exc
+        auth_url = find_auth_url(json.dumps(result.ack)) or await self._await_link(user, seen)
+        if auth_url is None:
+            raise ControlError("the bot's reply to /meet connect had no Google sign-in link", 502)
+        status, final_url = await self._browse(consent_url(auth_url, email=email))
+        if AUTH_PATH in final_url:
+            raise ControlError(f"Google sign-in stopped at the consent page ({status})", 502)
+        logger.info("sandbox: Google sign-in of %s ended with %d", user, status)
+        return web.json_response({"status": status, "email": email})
+
+    async def _await_link(self, user: str, seen: int) -> str | None:
+        """Waits for the link in a later reply visible to ``user`` (respond, ephemeral, DM)."""
+        deadline = time.monotonic() + self._reply_timeout
+        dm = self._ws.resolve_channel(user)
+        dm_seen = len(dm.messages) if dm else 0
+        while time.monotonic() < deadline:
+            fresh = self._ws.channels[GENERAL].messages[seen:]
+            if dm is not None:
+                fresh = fresh + dm.messages[dm_seen:]
+            for message in fresh:
+                if message.by_bot and message.ephemeral_to in (None, user):
+                    found = find_auth_url(json.dumps([message.text, message.blocks]))
+                    if found:
+                        return found
+            await asyncio.sleep(0.05)
+        return None
+
+    async def _browse(self, url: str) -> tuple[int, str]:
+        """GETs ``url`` and follows redirects by hand: ``(final status, final url)``."""
+        session = self._session()
+        for _ in range(MAX_REDIRECTS + 1):
+            async with session.get(url, allow_redirects=False) as response:
+                await response.read()
+                if response.status not in (301, 302, 303, 307, 308):
+                    return response.status, url
+                url = urljoin(url, response.headers["Location"])
+        raise ControlError(f"too many redirects ending at {url}", status=502)
+
+    async def spaces(self, request: web.Request) -> web.Response:
+        return web.json_response({"spaces": self._meet.list_spaces()})
+
+    async def start(self, request: web.Request) -> web.Response:
+        body = await json_body(request)
+        participants: Any = body.get("participants", [])
+        if not isinstance(participants, list) or not all(isinstance(p, dict) for p in participants):
+            raise ControlError("'participants' must be a list of objects")
+        started = await self._meet.start_conference(
+            space=text_field(body, "space"), participants=participants
+        )
+        return web.json_response(started)
+
+    async def end(self, request: web.Request) -> web.Response:
+        body = await json_body(request)
+        return web.json_response(await self._meet.end_conference(space=text_field(body, "space")))

@@ -1,0 +1,204 @@
+"""The Meet emulator's resources (spaces, conference records, participants) and their JSON."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import secrets
+import string
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+Json = dict[str, Any]
+
+MEET_URI = "https://meet.google.com/"
+RECORD_TTL = timedelta(days=30)
+_ID_CHARS = string.ascii_letters + string.digits
+
+
+def rfc3339(moment: datetime) -> str:
+    """Google's timestamp form: UTC, microseconds, ``Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def default_config() -> Json:
+    """What Meet gives a new space when the request does not say (policy defaults)."""
+    return {
+        "accessType": "TRUSTED",
+        "entryPointAccess": "ALL",
+        "moderation": "OFF",
+        "attendanceReportGenerationType": "DO_NOT_GENERATE",
+        "artifactConfig": {
+            "recordingConfig": {"autoRecordingGeneration": "OFF"},
+            "transcriptionConfig": {"autoTranscriptionGeneration": "OFF"},
+            "smartNotesConfig": {"autoSmartNotesGeneration": "OFF"},
+        },
+    }
+
+
+class ConferenceStateError(Exception):
+    """A conference lifecycle request that does not fit the space's state."""
+
+
+class NoActiveConference(ConferenceStateError):
+    """Ending a space that has no active conference."""
+
+
+class ConferenceAlreadyActive(ConferenceStateError):
+    """Starting a conference in a space that already has one."""
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantSpec:
+    """How a simulated participant behaves: who, which audio file, video, when to speak."""
+
+    name: str
+    audio: str | None = None
+    video: bool = False
+    speak_at: float = 0.0
+
+
+@dataclass(slots=True)
+class SpaceRecord:
+    name: str
+    meeting_code: str
+    owner: str
+    client_id: str
+    config: Json
+    active_conference: str | None = None
+
+    def to_json(self) -> Json:
+        data: Json = {
+            "name": self.name,
+            "meetingUri": MEET_URI + self.meeting_code,
+            "meetingCode": self.meeting_code,
+            "config": copy.deepcopy(self.config),
+        }
+        if self.active_conference is not None:
+            data["activeConference"] = {"conferenceRecord": self.active_conference}
+        return data
+
+
+@dataclass(slots=True)
+class SessionRecord:
+    name: str
+    start_time: datetime
+    end_time: datetime | None = None
+
+    def to_json(self) -> Json:
+        data: Json = {"name": self.name, "startTime": rfc3339(self.start_time)}
+        if self.end_time is not None:
+            data["endTime"] = rfc3339(self.end_time)
+        return data
+
+
+@dataclass(slots=True)
+class ParticipantRecord:
+    """A signed-in participant; ``spec`` keeps the simulated behaviour for the media side."""
+
+    name: str
+    user: str
+    spec: ParticipantSpec
+    earliest_start_time: datetime
+    latest_end_time: datetime | None = None
+    sessions: list[SessionRecord] = field(default_factory=list)
+
+    def to_json(self) -> Json:
+        data: Json = {
+            "name": self.name,
+            "signedinUser": {"user": self.user, "displayName": self.spec.name},
+            "earliestStartTime": rfc3339(self.earliest_start_time),
+        }
+        if self.latest_end_time is not None:
+            data["latestEndTime"] = rfc3339(self.latest_end_time)
+        return data
+
+
+@dataclass(slots=True)
+class ConferenceRecordState:
+    name: str
+    space: str
+    start_time: datetime
+    end_time: datetime | None = None
+    participants: list[ParticipantRecord] = field(default_factory=list)
+
+    def to_json(self) -> Json:
+        data: Json = {"name": self.name, "startTime": rfc3339(self.start_time), "space": self.space}
+        if self.end_time is not None:
+            data["endTime"] = rfc3339(self.end_time)
+            data["expireTime"] = rfc3339(self.end_time + RECORD_TTL)
+        return data
+
+
+class MeetStore:
+    """Spaces and conferences, with the lifecycle the REST and control APIs share."""
+
+    def __init__(self, *, now: Callable[[], datetime]) -> None:
+        self.now = now
+        self.spaces: dict[str, SpaceRecord] = {}
+        self.conferences: dict[str, ConferenceRecordState] = {}
+
+    def create_space(self, *, owner: str, client_id: str, config: Json) -> SpaceRecord:
+        name = "spaces/" + "".join(secrets.choice(_ID_CHARS) for _ in range(12))
+        space = SpaceRecord(name, self._new_meeting_code(), owner, client_id, config)
+        self.spaces[name] = space
+        logger.info("sandbox Meet space %s created for %s", name, owner)
+        return space
+
+    def find_space(self, ref: str) -> SpaceRecord | None:
+        """By ``spaces/{id}``, ``spaces/{meetingCode}``, a bare id or code, or a meeting URI."""
+        key = ref.removeprefix(MEET_URI).removeprefix("spaces/")
+        space = self.spaces.get("spaces/" + key)
+        if space is not None:
+            return space
+        code = key.lower()
+        return next((s for s in self.spaces.values() if s.meeting_code == code), None)
+
+    def start_conference(
+        self, space: SpaceRecord, specs: Sequence[ParticipantSpec]
+    ) -> ConferenceRecordState:
+        if space.active_conference is not None:
+            raise ConferenceAlreadyActive(f"{space.name} already has an active conference")
+        now = self.now()
+        record = ConferenceRecordState(f"conferenceRecords/{uuid.uuid4()}", space.name, now)
+        for spec in specs:
+            record.participants.append(self._join(record, spec, now))
+        self.conferences[record.name] = record
+        space.active_conference = record.name
+        logger.info("sandbox conference %s started in %s", record.name, space.name)
+        return record
+
+    def end_conference(self, space: SpaceRecord) -> ConferenceRecordState:
+        if space.active_conference is None:
+            raise NoActiveConference(f"{space.name} has no active conference")
+        record = self.conferences[space.active_conference]
+        now = self.now()
+        record.end_time = now
+        for participant in record.participants:
+            participant.latest_end_time = participant.latest_end_time or now
+            for session in participant.sessions:
+                session.end_time = session.end_time or now
+        space.active_conference = None
+        logger.info("sandbox conference %s ended", record.name)
+        return record
+
+    def _join(
+        self, record: ConferenceRecordState, spec: ParticipantSpec, now: datetime
+    ) -> ParticipantRecord:
+        name = f"{record.name}/participants/{secrets.randbelow(10**18):018d}"
+        user = "users/" + str(uuid.uuid5(uuid.NAMESPACE_URL, spec.name).int)[:21]
+        session = SessionRecord(f"{name}/participantSessions/{uuid.uuid4().hex}", now)
+        return ParticipantRecord(name, user, spec, now, sessions=[session])
+
+    def _new_meeting_code(self) -> str:
+        taken = {space.meeting_code for space in self.spaces.values()}
+        while True:
+            letters = "".join(secrets.choice(string.ascii_lowercase) for _ in range(10))
+            code = f"{letters[:3]}-{letters[3:7]}-{letters[7:]}"
+            if code not in taken:
+                return code

@@ -1,0 +1,253 @@
+"""Sends signed slash commands, app_mention events and block_actions to the bot, as Slack does."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+
+from sandbox.slack_api_chat import post_user_message
+from sandbox.slack_blocks import find_button
+from sandbox.slack_messages import Message
+from sandbox.slack_responses import ResponseUrls
+from sandbox.slack_socket import SocketModeHub
+from sandbox.slack_state import BOT_USER_ID, TEAM_DOMAIN, TEAM_ID, SlackChannel, SlackWorkspace
+
+logger = logging.getLogger(__name__)
+
+JsonDict = dict[str, Any]
+FORM = "application/x-www-form-urlencoded"
+
+
+class SendError(Exception):
+    """The request cannot be sent as asked (unknown channel, message, button...)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """The bot's answer: HTTP status, body (JSON when it is JSON), time to answer."""
+
+    status: int
+    ack: Any
+    elapsed_ms: float
+
+    def to_json(self) -> JsonDict:
+        return {"status": self.status, "ack": self.ack, "elapsed_ms": self.elapsed_ms}
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """``v0=`` HMAC-SHA256 over ``v0:<timestamp>:<raw body>`` (Slack request signing)."""
+    basestring = b"v0:" + timestamp.encode() + b":" + body
+    return "v0=" + hmac.new(secret.encode(), basestring, hashlib.sha256).hexdigest()
+
+
+class SlackSender:
+    """Plays Slack towards the bot: its Socket Mode connection, else ``<bot_url>/slack/events``."""
+
+    def __init__(
+        self,
+        *,
+        workspace: SlackWorkspace,
+        responses: ResponseUrls,
+        session: aiohttp.ClientSession,
+        bot_url: str,
+        base_url: str,
+        socket: SocketModeHub | None = None,
+    ) -> None:
+        self._socket = socket
+        self._ws = workspace
+        self._responses = responses
+        self._session = session
+        self._events_url = bot_url.rstrip("/") + "/slack/events"
+        self._base_url = base_url.rstrip("/")
+
+    def _channel(self, channel_id: str, user: str) -> SlackChannel:
+        self._ws.ensure_user(user)
+        channel = self._ws.resolve_channel(channel_id)
+        if channel is None:
+            raise SendError(f"unknown channel {channel_id!r}")
+        channel.members.add(user)
+        return channel
+
+    def _trigger_id(self) -> str:
+        ws = self._ws
+        return f"{int(ws.clock())}.{ws.rng.randint(10**11, 10**12)}.{ws.random_token(32)}"
+
+    async def command(self, *, text: str, user: str, channel: str) -> SendResult:
+        """``/meet <text>`` typed by ``user`` in ``channel``; the ack body is shown to them."""
+        target = self._channel(channel, user)
+        fields = {
+            "token": "sandbox-verification-token",
+            "team_id": TEAM_ID,
+            "team_domain": TEAM_DOMAIN,
+            "channel_id": target.id,
+            "channel_name": "directmessage" if target.is_im else target.name,
+            "user_id": user,
+            "user_name": self._ws.users[user].name,
+            "command": "/meet",
+            "text": text,
+            "api_app_id": self._ws.app.app_id,
+            "is_enterprise_install": "false",
+            "response_url": self._responses.issue(
+                base_url=self._base_url, channel=target.id, user=user, original_ts=None
+            ),
+            "trigger_id": self._trigger_id(),
+        }
+        result = await self._deliver("slash_commands", fields)
+        if result.status == 200:
+            self._responses.show_ack(channel=target.id, user=user, body=result.ack)
+        return result
+
+    async def mention(
+        self, *, text: str, user: str, channel: str, thread_ts: str | None = None
+    ) -> SendResult:
+        """Posts ``user``'s message mentioning the bot in ``channel``, then the event."""
+        target = self._channel(channel, user)
+        if BOT_USER_ID not in target.members:
+            raise SendError(f"the bot is not in {target.id}; invite it first", status=409)
+        mention = f"<@{BOT_USER_ID}>"
+        full_text = text if mention in text else f"{mention} {text}".rstrip()
+        posted = post_user_message(
+            self._ws, channel=target, user=user, text=full_text, thread_ts=thread_ts
+        )
+        event: JsonDict = {
+            "type": "app_mention",
+            "user": user,
+            "text": full_text,
+            "ts": posted.ts,
+            "channel": target.id,
+            "event_ts": posted.ts,
+            "team": TEAM_ID,
+            "client_msg_id": self._ws.random_token(32),
+        }
+        if thread_ts:
+            event["thread_ts"] = posted.thread_ts
+        return await self._deliver("events_api", self._envelope(event))
+
+    def _envelope(self, event: JsonDict) -> JsonDict:
+        return {
+            "token": "sandbox-verification-token",
+            "team_id": TEAM_ID,
+            "api_app_id": self._ws.app.app_id,
+            "event": event,
+            "type": "event_callback",
+            "event_id": self._ws.new_id("Ev"),
+            "event_time": int(self._ws.clock()),
+            "authorizations": [
+                {
+                    "enterprise_id": None,
+                    "team_id": TEAM_ID,
+                    "user_id": BOT_USER_ID,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
+            "is_ext_shared_channel": False,
+            "event_context": self._ws.random_token(40),
+        }
+
+    async def action(
+        self, *, channel: str, message_ts: str, action_id: str, user: str
+    ) -> SendResult:
+        """``user`` clicks the button ``action_id`` on the message ``message_ts``."""
+        target = self._channel(channel, user)
+        message = self._ws.find_message(target.id, message_ts)
+        if message is None or message.ephemeral_to not in (None, user):
+            raise SendError(f"no message {message_ts} in {target.id} for {user}", status=404)
+        found = find_button(message.blocks, action_id)
+        if found is None:
+            raise SendError(f"no button {action_id!r} on message {message_ts}", status=404)
+        return await self._deliver("interactive", self._block_actions(target, message, user, found))
+
+    def _block_actions(
+        self, channel: SlackChannel, message: Message, user: str, found: tuple[str, JsonDict]
+    ) -> JsonDict:
+        block_id, button = found
+        action = {
+            "action_id": button["action_id"],
+            "block_id": block_id,
+            "text": button.get("text"),
+            "type": button.get("type", "button"),
+            "action_ts": self._ws.next_ts(),
+        }
+        for key in ("value", "style", "url"):
+            if key in button:
+                action[key] = button[key]
+        ephemeral = message.ephemeral_to is not None
+        payload: JsonDict = {
+            "type": "block_actions",
+            "user": {
+                "id": user,
+                "username": self._ws.users[user].name,
+                "name": self._ws.users[user].name,
+                "team_id": TEAM_ID,
+            },
+            "api_app_id": self._ws.app.app_id,
+            "token": "sandbox-verification-token",
+            "container": {
+                "type": "message",
+                "message_ts": message.ts,
+                "channel_id": channel.id,
+                "is_ephemeral": ephemeral,
+            },
+            "trigger_id": self._trigger_id(),
+            "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "channel": {"id": channel.id, "name": channel.name},
+            "state": {"values": {}},
+            "response_url": self._responses.issue(
+                base_url=self._base_url, channel=channel.id, user=user, original_ts=message.ts
+            ),
+            "actions": [action],
+        }
+        if not ephemeral:
+            count = self._ws.reply_count(message)
+            payload["message"] = message.to_api(base_url=self._base_url, reply_count=count)
+        return payload
+
+    async def _deliver(self, kind: str, payload: JsonDict) -> SendResult:
+        """Over the app's Socket Mode connection if it has one, else signed HTTP."""
+        if self._socket is not None and self._socket.connected:
+            status, ack, elapsed_ms = await self._socket.deliver(kind=kind, payload=payload)
+            return SendResult(status=status, ack=ack, elapsed_ms=elapsed_ms)
+        if kind == "events_api":
+            return await self._post(json.dumps(payload).encode(), "application/json")
+        fields = payload if kind == "slash_commands" else {"payload": json.dumps(payload)}
+        return await self._post(urlencode(fields).encode(), FORM)
+
+    async def _post(self, body: bytes, content_type: str) -> SendResult:
+        timestamp = str(int(time.time()))
+        headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": timestamp,
+            "X-Slack-Signature": sign(self._ws.app.signing_secret, timestamp, body),
+            "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
+        }
+        started = time.perf_counter()
+        async with self._session.post(self._events_url, data=body, headers=headers) as response:
+            raw = await response.text()
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            status = response.status
+        logger.debug("sandbox slack: bot answered %d in %.1f ms", status, elapsed_ms)
+        return SendResult(status=status, ack=_parse(raw), elapsed_ms=round(elapsed_ms, 3))
+
+
+def _parse(raw: str) -> Any:
+    if not raw:
+        return ""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
