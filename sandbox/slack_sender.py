@@ -173,26 +173,11 @@ class SlackSender:
     def _block_actions(
         self, channel: SlackChannel, message: Message, user: str, found: tuple[str, JsonDict]
     ) -> JsonDict:
-        block_id, button = found
-        action = {
-            "action_id": button["action_id"],
-            "block_id": block_id,
-            "text": button.get("text"),
-            "type": button.get("type", "button"),
-            "action_ts": self._ws.next_ts(),
-        }
-        for key in ("value", "style", "url"):
-            if key in button:
-                action[key] = button[key]
         ephemeral = message.ephemeral_to is not None
+        name = self._ws.users[user].name
         payload: JsonDict = {
             "type": "block_actions",
-            "user": {
-                "id": user,
-                "username": self._ws.users[user].name,
-                "name": self._ws.users[user].name,
-                "team_id": TEAM_ID,
-            },
+            "user": {"id": user, "username": name, "name": name, "team_id": TEAM_ID},
             "api_app_id": self._ws.app.app_id,
             "token": "sandbox-verification-token",
             "container": {
@@ -210,12 +195,26 @@ class SlackSender:
             "response_url": self._responses.issue(
                 base_url=self._base_url, channel=channel.id, user=user, original_ts=message.ts
             ),
-            "actions": [action],
+            "actions": [self._action(*found)],
         }
+        # Slack leaves the message out when it was ephemeral
         if not ephemeral:
             count = self._ws.reply_count(message)
             payload["message"] = message.to_api(base_url=self._base_url, reply_count=count)
         return payload
+
+    def _action(self, block_id: str, button: JsonDict) -> JsonDict:
+        action = {
+            "action_id": button["action_id"],
+            "block_id": block_id,
+            "text": button.get("text"),
+            "type": button.get("type", "button"),
+            "action_ts": self._ws.next_ts(),
+        }
+        for key in ("value", "style", "url"):
+            if key in button:
+                action[key] = button[key]
+        return action
 
     async def _deliver(self, kind: str, payload: JsonDict) -> SendResult:
         """Over the app's Socket Mode connection if it has one, else signed HTTP."""

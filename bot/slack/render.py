@@ -54,7 +54,11 @@ def reply_text(reply: Reply) -> str:
 def card_blocks(card: MeetingCard) -> list[Block]:
     """The meeting card: title and status, facts, notes, buttons."""
     blocks: list[Block] = [
-        {"type": "section", "text": _mrkdwn(f"*{card.title}*\n{card.status}")},
+        {
+            "type": "section",
+            "block_id": f"meeting:{card.meeting_id}",
+            "text": _mrkdwn(f"*{card.title}*\n{card.status}"),
+        },
     ]
     fields = _card_fields(card)
     if fields:
@@ -65,7 +69,7 @@ def card_blocks(card: MeetingCard) -> list[Block]:
         blocks.append(
             {
                 "type": "actions",
-                "block_id": f"meeting:{card.meeting_id}",
+                "block_id": f"actions:{card.meeting_id}",
                 "elements": [_button(b) for b in card.buttons],
             }
         )

@@ -40,8 +40,12 @@ def sandbox_settings(
     return settings.model_copy(
         update={
             "sandbox": True,
-            "slack": SlackSettings.model_validate(groups["slack"]),
-            "google": GoogleSettings.model_validate(groups["google"]),
+            "slack": SlackSettings.model_validate(
+                {**settings.slack.model_dump(), **groups["slack"]}
+            ),
+            "google": GoogleSettings.model_validate(
+                {**settings.google.model_dump(), **groups["google"]}
+            ),
             "storage": storage,
         }
     )
