@@ -14,19 +14,27 @@ logger = logging.getLogger(__name__)
 class TaskSupervisor:
     """Owns the work that runs after a chat request has been acknowledged."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, concurrency: int = 8) -> None:
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = False
+        # Bounded so a burst of commands queues instead of starving the acks (and the GIL).
+        self._slots = asyncio.Semaphore(concurrency)
 
     def spawn(self, coro: Coroutine[Any, Any, None], *, name: str) -> asyncio.Task[None]:
         """Run ``coro`` in the background; its exception is logged, never lost."""
         if self._closing:
             coro.close()
             raise RuntimeError("shutting down: not accepting new work")
-        task = asyncio.create_task(coro, name=name, context=contextvars.copy_context())
+        task = asyncio.create_task(
+            self._run(coro), name=name, context=contextvars.copy_context()
+        )
         self._tasks.add(task)
         task.add_done_callback(self._done)
         return task
+
+    async def _run(self, coro: Coroutine[Any, Any, None]) -> None:
+        async with self._slots:
+            await coro
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)

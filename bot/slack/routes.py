@@ -48,16 +48,20 @@ def _to_aiohttp(request: web.Request, resp: BoltResponse) -> web.Response:
     return out
 
 
+def _verified(verifier: SignatureVerifier, body: str, request: web.Request) -> bool:
+    timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+    if not timestamp.isdigit():
+        return False
+    signature = request.headers.get("X-Slack-Signature", "")
+    return bool(verifier.is_valid(body=body, timestamp=timestamp, signature=signature))
+
+
 async def events(request: web.Request) -> web.Response:
     """Slash commands, events and interactions: verified, parsed, dispatched to Bolt."""
     body = await request.text()
     verifier = request.app[SLACK_VERIFIER]
-    if verifier is not None and not verifier.is_valid(
-        body=body,
-        timestamp=request.headers.get("X-Slack-Request-Timestamp", ""),
-        signature=request.headers.get("X-Slack-Signature", ""),
-    ):
-        logger.warning("rejected a Slack request with a bad or stale signature")
+    if verifier is not None and not _verified(verifier, body, request):
+        logger.warning("rejected a Slack request with a missing, bad or stale signature")
         return _unauthorized()
     try:
         bolt_request = await _to_bolt(request, body)

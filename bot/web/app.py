@@ -96,7 +96,7 @@ def _wire(
         google=GoogleAccess(accounts=repos.accounts, oauth=oauth),
         connect=connect,
     )
-    supervisor = TaskSupervisor()
+    supervisor = TaskSupervisor(concurrency=4)
     bolt = slack_app.build_app(
         settings=settings.slack,
         base_url=base_url,

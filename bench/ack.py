@@ -1,0 +1,187 @@
+"""Slack ack latency: signed `/meet new` commands at a fixed rate against a running bot.
+
+By default it starts two processes: `meetbot emulators` (the Slack and Google stand-ins) and
+`meetbot serve` pointed at them, so the bot's figures are its own. It installs the app, links
+a Google account, then fires commands open-loop (a request leaves every 1/rate seconds whether
+or not earlier ones have been answered) and prints one JSON object:
+
+    python bench/ack.py [--rate 200] [--duration 10] [--text "new bench"]
+
+Latency is measured from sending the request to reading the bot's HTTP response (the ack).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import re
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+from slack_sdk.signature import SignatureVerifier
+
+ROOT = Path(__file__).resolve().parents[1]
+MEETBOT = [sys.executable, "-m", "bot"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _spawn(args: list[str], env: dict[str, str], ready: str) -> asyncio.subprocess.Process:
+    proc = await asyncio.create_subprocess_exec(
+        *args, env=env, cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
+    )
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()
+        if not line:
+            break
+        if re.search(ready, line):
+            return proc
+    proc.kill()
+    raise RuntimeError(f"{args[-1]} did not start")
+
+
+@contextlib.asynccontextmanager
+async def _stack(data_dir: Path) -> AsyncIterator[tuple[str, str]]:
+    """Start emulators and bot; yield (bot_url, emulators_url)."""
+    emu_port, bot_port = _free_port(), _free_port()
+    bot_url, emu_url = f"http://127.0.0.1:{bot_port}", f"http://127.0.0.1:{emu_port}"
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("MEETBOT_")}
+    base_env["MEETBOT_LOG_LEVEL"] = "WARNING"
+    emu = await _spawn(
+        [*MEETBOT, "emulators", "--port", str(emu_port), "--bot-url", bot_url],
+        base_env,
+        "emulators on",
+    )
+    procs = [emu]
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{emu_url}/sandbox/api/config") as resp:
+                config = await resp.json()
+        env = dict(base_env)
+        for group, values in config["bot_settings"].items():
+            for key, value in values.items():
+                env[f"MEETBOT_{group.upper()}_{key.upper()}"] = value
+        env["MEETBOT_STORAGE_DATA_DIR"] = str(data_dir)
+        env["MEETBOT_STORAGE_TOKEN_KEY"] = _key()
+        env["MEETBOT_HTTP_PUBLIC_URL"] = bot_url
+        procs.append(
+            await _spawn([*MEETBOT, "serve", "--port", str(bot_port)], env, "listening on")
+        )
+        yield bot_url, emu_url
+    finally:
+        for proc in procs:
+            proc.terminate()
+            await proc.wait()
+
+
+def _key() -> str:
+    from storage.crypto import generate_key
+
+    return generate_key()
+
+
+async def _prepare(http: aiohttp.ClientSession, emu_url: str) -> str:
+    """Install the app, link a Google account; return the signing secret."""
+    api = f"{emu_url}/sandbox/api"
+    async with http.post(f"{api}/slack/install", json={}) as resp:
+        assert resp.status == 200, await resp.text()
+    async with http.post(f"{api}/google/consent", json={"user": "U0ALICE"}) as resp:
+        assert resp.status == 200, await resp.text()
+    async with http.get(f"{api}/config") as resp:
+        return str((await resp.json())["signing_secret"])
+
+
+async def _fire(
+    http: aiohttp.ClientSession, url: str, verifier: SignatureVerifier, text: str, i: int
+) -> tuple[float, int]:
+    body = urlencode(
+        {
+            "team_id": "T0SANDBOX",
+            "channel_id": "C0GENERAL",
+            "user_id": "U0ALICE",
+            "command": "/meet",
+            "text": f"{text} {i}",
+            "api_app_id": "A0MEETBOT",
+            "trigger_id": f"bench.{i}",
+        }
+    )
+    ts = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": verifier.generate_signature(timestamp=ts, body=body),
+    }
+    start = time.perf_counter()
+    async with http.post(f"{url}/slack/events", data=body, headers=headers) as resp:
+        await resp.read()
+        return (time.perf_counter() - start) * 1000, resp.status
+
+
+async def _load(url: str, secret: str, *, rate: float, duration: float, text: str) -> dict[str, Any]:
+    verifier = SignatureVerifier(secret)
+    total = int(rate * duration)
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        start = time.perf_counter()
+        tasks = []
+        for i in range(total):
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(_fire(http, url, verifier, text, i)))
+        results = await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - start
+    latencies = sorted(ms for ms, _ in results)
+    q = statistics.quantiles(latencies, n=100, method="inclusive")
+    return {
+        "command": f"/meet {text}",
+        "target_rate_per_s": rate,
+        "duration_s": duration,
+        "requests": total,
+        "non_200": sum(1 for _, status in results if status != 200),
+        "throughput_per_s": round(total / elapsed, 1),
+        "ack_ms": {
+            "p50": round(q[49], 2),
+            "p95": round(q[94], 2),
+            "p99": round(q[98], 2),
+            "max": round(latencies[-1], 2),
+        },
+        "budget_p99_ms": 100,
+    }
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--text", default="new bench")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="meetbot-bench-") as tmp:
+        async with _stack(Path(tmp)) as (bot_url, emu_url), aiohttp.ClientSession() as http:
+            secret = await _prepare(http, emu_url)
+            await _load(bot_url, secret, rate=20, duration=1, text=args.text)  # warm-up
+            result = await _load(
+                bot_url, secret, rate=args.rate, duration=args.duration, text=args.text
+            )
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
