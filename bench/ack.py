@@ -71,9 +71,11 @@ async def _stack(data_dir: Path) -> AsyncIterator[tuple[str, str]]:
     )
     procs = [emu]
     try:
-        async with aiohttp.ClientSession() as http:
-            async with http.get(f"{emu_url}/sandbox/api/config") as resp:
-                config = await resp.json()
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"{emu_url}/sandbox/api/config") as resp,
+        ):
+            config = await resp.json()
         env = dict(base_env)
         for group, values in config["bot_settings"].items():
             for key, value in values.items():
@@ -134,7 +136,9 @@ async def _fire(
         return (time.perf_counter() - start) * 1000, resp.status
 
 
-async def _load(url: str, secret: str, *, rate: float, duration: float, text: str) -> dict[str, Any]:
+async def _load(
+    url: str, secret: str, *, rate: float, duration: float, text: str
+) -> dict[str, Any]:
     verifier = SignatureVerifier(secret)
     total = int(rate * duration)
     connector = aiohttp.TCPConnector(limit=0)

@@ -25,9 +25,7 @@ class TaskSupervisor:
         if self._closing:
             coro.close()
             raise RuntimeError("shutting down: not accepting new work")
-        task = asyncio.create_task(
-            self._run(coro), name=name, context=contextvars.copy_context()
-        )
+        task = asyncio.create_task(self._run(coro), name=name, context=contextvars.copy_context())
         self._tasks.add(task)
         task.add_done_callback(self._done)
         return task

@@ -22,10 +22,10 @@ T = TypeVar("T")
 
 
 async def eventually(
-    probe: Callable[[], Awaitable[T | None]], *, timeout: float = 5.0, what: str = "condition"
+    probe: Callable[[], Awaitable[T | None]], *, within: float = 5.0, what: str = "condition"
 ) -> T:
-    """Poll ``probe`` until it returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
+    """Poll ``probe`` until it returns something truthy; fail after ``within`` seconds."""
+    deadline = time.monotonic() + within
     while True:
         value = await probe()
         if value:
@@ -62,12 +62,18 @@ class SandboxBot:
             return data
 
     async def command(self, text: str, *, user: str = "U0ALICE", channel: str = "C0GENERAL") -> Any:
-        return await self.api("POST", "slack/commands", {"text": text, "user": user, "channel": channel})
+        return await self.api(
+            "POST", "slack/commands", {"text": text, "user": user, "channel": channel}
+        )
 
     async def mention(self, text: str, *, user: str = "U0ALICE", channel: str = "C0GENERAL") -> Any:
-        return await self.api("POST", "slack/mentions", {"text": text, "user": user, "channel": channel})
+        return await self.api(
+            "POST", "slack/mentions", {"text": text, "user": user, "channel": channel}
+        )
 
-    async def click(self, ts: str, action_id: str, *, user: str = "U0ALICE", channel: str = "C0GENERAL") -> Any:
+    async def click(
+        self, ts: str, action_id: str, *, user: str = "U0ALICE", channel: str = "C0GENERAL"
+    ) -> Any:
         body = {"channel": channel, "message_ts": ts, "action_id": action_id, "user": user}
         return await self.api("POST", "slack/actions", body)
 

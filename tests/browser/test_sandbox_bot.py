@@ -38,7 +38,9 @@ async def test_new_meeting_and_end_from_the_page(live_bot: RunningServer, tmp_pa
         await page.wait_for("document.body.dataset.ready === 'true'")
 
         await page.click("#google-signin")
-        await page.wait_for("document.getElementById('google-status').textContent.includes('Connected as')")
+        await page.wait_for(
+            "document.getElementById('google-status').textContent.includes('Connected as')"
+        )
 
         await page.click("#composer-input")
         await page.type_text("/meet new standup")

@@ -9,12 +9,7 @@ from tests.fixtures_bot import SandboxBot, eventually
 
 
 def _button_ids(card: dict[str, Any]) -> list[str]:
-    return [
-        e["action_id"]
-        for b in card["blocks"]
-        if b["type"] == "actions"
-        for e in b["elements"]
-    ]
+    return [e["action_id"] for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]]
 
 
 async def test_new_without_google_gives_a_connect_link_and_creates_nothing(

@@ -18,7 +18,10 @@ from bot.core.model import AccessType
         ("new --access=restricted board", c.NewMeeting("board", AccessType.RESTRICTED)),
         ("new retro --access Trusted", c.NewMeeting("retro", AccessType.TRUSTED)),
         ("record", c.RecordMeeting(target=None)),
-        ("record https://meet.google.com/abc-defg-hij", c.RecordMeeting("https://meet.google.com/abc-defg-hij")),
+        (
+            "record https://meet.google.com/abc-defg-hij",
+            c.RecordMeeting("https://meet.google.com/abc-defg-hij"),
+        ),
         ("stop", c.StopRecording(target=None)),
         ("end abc-defg-hij", c.EndMeeting(target="abc-defg-hij")),
         ("status", c.MeetingStatus(target=None)),
