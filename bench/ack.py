@@ -171,6 +171,18 @@ async def _load(
     }
 
 
+async def _drain(http: aiohttp.ClientSession, emu_url: str, *, start: float) -> dict[str, Any]:
+    """Wait until the cards stop coming (each one is a created space); report the backlog."""
+    last, stable_since = -1, time.perf_counter()
+    while time.perf_counter() - stable_since < 2.0 and time.perf_counter() - start < 300:
+        async with http.get(f"{emu_url}/sandbox/api/meet/spaces") as resp:
+            count = len((await resp.json())["spaces"])
+        if count != last:
+            last, stable_since = count, time.perf_counter()
+        await asyncio.sleep(0.2)
+    return {"spaces_created": last, "drained_after_load_s": round(stable_since - start, 1)}
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rate", type=float, default=200.0)
@@ -184,6 +196,7 @@ async def main() -> None:
             result = await _load(
                 bot_url, secret, rate=args.rate, duration=args.duration, text=args.text
             )
+            result["background"] = await _drain(http, emu_url, start=time.perf_counter())
     print(json.dumps(result, indent=2))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
+from typing import Any
 
 from bot.settings import Settings
 from bot.web import server
@@ -28,20 +29,28 @@ async def run_production(settings: Settings) -> None:
     """Serve Slack over HTTP, or over Socket Mode when an app token is set."""
     running = await server.start(settings)
     print(f"meetbot is listening on {running.base_url}", flush=True)
+    await _serve(running, settings)
+
+
+async def _serve(running: server.RunningServer, settings: Settings) -> None:
     if settings.slack.app_token is None:
         await server.run_forever(running)
         return
-    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-    handler = AsyncSocketModeHandler(
-        running.app[RUNTIME].slack, settings.slack.app_token.get_secret_value()
-    )
-    await handler.connect_async()  # type: ignore[no-untyped-call]
+    handler = await connect_socket_mode(running, settings.slack.app_token.get_secret_value())
     print("connected to Slack over Socket Mode", flush=True)
     try:
         await server.run_forever(running)
     finally:
-        await handler.close_async()  # type: ignore[no-untyped-call]
+        await handler.close_async()
+
+
+async def connect_socket_mode(running: server.RunningServer, app_token: str) -> Any:
+    """Open Bolt's Socket Mode connection for the running app; the caller closes it."""
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    handler = AsyncSocketModeHandler(running.app[RUNTIME].slack, app_token)
+    await handler.connect_async()  # type: ignore[no-untyped-call]
+    return handler
 
 
 async def run_sandbox(settings: Settings, *, data_dir: Path | None) -> None:
@@ -50,7 +59,7 @@ async def run_sandbox(settings: Settings, *, data_dir: Path | None) -> None:
 
     running = await start_sandbox(settings, data_dir=data_dir)
     print(f"meetbot sandbox: open {running.base_url}/sandbox/", flush=True)
-    await server.run_forever(running)
+    await _serve(running, settings)
 
 
 async def run_emulators(settings: Settings, *, bot_url: str) -> None:

@@ -57,7 +57,14 @@ async def start_sandbox(
     """Start bot + stand-ins on one port and install the app through its real OAuth routes."""
     sock = server.bind(settings.http.host, settings.http.port)
     base_url = settings.http.base_url(int(sock.getsockname()[1]))
-    sandbox = build_sandbox(SandboxConfig(bot_url=base_url, base_url=base_url))
+    app_token = settings.slack.app_token
+    sandbox = build_sandbox(
+        SandboxConfig(
+            bot_url=base_url,
+            base_url=base_url,
+            app_token=app_token.get_secret_value() if app_token else None,
+        )
+    )
     bot_settings = sandbox_settings(
         settings,
         groups=sandbox.bot_settings(base_url=base_url),

@@ -144,7 +144,10 @@ def test_sqlite_directory_that_cannot_be_made_raises(tmp_path: Any) -> None:
 async def test_concurrent_starts_migrate_once(database_url: str) -> None:
     engines = [create_engine(database_url) for _ in range(3)]
     try:
-        await asyncio.gather(*(run_migrations(engine) for engine in engines))
+        results = await asyncio.gather(
+            *(run_migrations(engine) for engine in engines), return_exceptions=True
+        )
+        assert results == [None, None, None]
         assert await _version(engines[0]) == ["0001"]
     finally:
         for engine in engines:
