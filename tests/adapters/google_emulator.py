@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
@@ -115,3 +116,29 @@ async def hold_calls(
         await emulator.control.end_conference(space=space)
         names.append(started["conferenceRecord"]["name"])
     return names
+
+
+START = datetime(2030, 5, 17, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+@pytest.fixture
+async def emulator(clock: FakeClock) -> AsyncIterator[GoogleEmulator]:
+    async with run_google_emulator(clock=clock) as running:
+        yield running
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as client:
+        yield client
+
+
+@pytest.fixture
+async def token(emulator: GoogleEmulator, session: aiohttp.ClientSession) -> str:
+    tokens, _ = await sign_in(emulator, session, email="ann@corp.test")
+    return tokens.access_token

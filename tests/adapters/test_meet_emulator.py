@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -14,38 +12,12 @@ from bot.google.meet import load_discovery_document
 from sandbox.control_http import ControlError
 from tests.adapters.google_emulator import (
     SCOPE_READONLY,
-    FakeClock,
     GoogleEmulator,
     hold_calls,
-    run_google_emulator,
     sign_in,
 )
 
-START = datetime(2030, 5, 17, 9, 0, tzinfo=UTC)
 DISCOVERY_SCHEMAS = json.loads(load_discovery_document())["schemas"]
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(START)
-
-
-@pytest.fixture
-async def emulator(clock: FakeClock) -> AsyncIterator[GoogleEmulator]:
-    async with run_google_emulator(clock=clock) as running:
-        yield running
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
-
-
-@pytest.fixture
-async def token(emulator: GoogleEmulator, session: aiohttp.ClientSession) -> str:
-    tokens, _ = await sign_in(emulator, session, email="ann@corp.test")
-    return tokens.access_token
 
 
 def conforms(value: object, schema: str) -> bool:

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
-import aiohttp
 import pytest
 
 from bot.core.errors import (
@@ -23,38 +20,14 @@ from bot.google.oauth import HttpGoogleOAuth
 from tests.adapters.google_emulator import (
     REDIRECT_URI,
     SCOPE_READONLY,
-    FakeClock,
+    START,
     GoogleEmulator,
     hold_calls,
     run_google_emulator,
     sign_in,
 )
 
-START = datetime(2030, 5, 17, 9, 0, tzinfo=UTC)
 SPACES_CREATE = r"/v2/spaces$"
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(START)
-
-
-@pytest.fixture
-async def emulator(clock: FakeClock) -> AsyncIterator[GoogleEmulator]:
-    async with run_google_emulator(clock=clock) as running:
-        yield running
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
-
-
-@pytest.fixture
-async def token(emulator: GoogleEmulator, session: aiohttp.ClientSession) -> str:
-    tokens, _ = await sign_in(emulator, session, email="ann@corp.test")
-    return tokens.access_token
 
 
 @pytest.fixture
