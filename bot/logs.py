@@ -66,5 +66,12 @@ def configure(*, level: str, fmt: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("aiohttp.access", "googleapiclient.discovery_cache", "slack_bolt", "slack_sdk"):
+    noisy_loggers = (
+        "aiohttp.access",
+        "alembic.runtime.plugins",
+        "googleapiclient.discovery_cache",
+        "slack_bolt",
+        "slack_sdk",
+    )
+    for noisy in noisy_loggers:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
