@@ -83,6 +83,13 @@ def link_expired() -> Reply:
     )
 
 
+def google_signin_unavailable() -> Reply:
+    return Reply(
+        text="Google sign-in isn't answering right now, so nothing was changed. "
+        "Please try again in a minute."
+    )
+
+
 def storage_unavailable() -> Reply:
     return Reply(
         text="I can't reach my database right now, so nothing was changed. "

@@ -77,7 +77,7 @@ class MeetingService:
             await reply.ephemeral(reply=messages.storage_unavailable())
         except OAuthError as exc:
             logger.warning("google oauth unavailable: %s", exc.error)
-            await reply.ephemeral(reply=messages.meet_error(MeetApiError(str(exc)), doing="do it"))
+            await reply.ephemeral(reply=messages.google_signin_unavailable())
         except Exception:
             logger.exception("command failed")
             await reply.ephemeral(reply=messages.internal_error())
