@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,10 +14,11 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Connection, MetaData, Table, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.errors import StorageUnavailable
-from storage.db import alembic_config, create_engine, run_migrations
+from storage.db import alembic_config, create_engine, run_migrations, translate_errors
 from storage.slack_stores import SLACK_TABLES
 from storage.tables import Base
 from tests.fixtures_db import block_sqlite_dir
@@ -133,7 +135,7 @@ async def test_missing_postgres_database_raises_storage_unavailable() -> None:
         await engine.dispose()
 
 
-def test_sqlite_directory_that_cannot_be_made_raises(tmp_path: Any) -> None:
+def test_sqlite_directory_that_cannot_be_made_raises(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
 
@@ -152,3 +154,26 @@ async def test_concurrent_starts_migrate_once(database_url: str) -> None:
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+async def test_foreign_keys_are_enforced(engine: AsyncEngine) -> None:
+    insert = text(
+        "INSERT INTO meeting_events (meeting_id, new_state, cause, at)"
+        " VALUES ('missing', 'requested', 'x', CURRENT_TIMESTAMP)"
+    )
+
+    with pytest.raises(IntegrityError):
+        async with translate_errors(), engine.begin() as connection:
+            await connection.execute(insert)
+
+
+async def test_sqlite_connections_use_wal(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'new' / 'meetbot.db'}")
+    try:
+        async with engine.connect() as connection:
+            mode = (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar()
+            busy = (await connection.exec_driver_sql("PRAGMA busy_timeout")).scalar()
+    finally:
+        await engine.dispose()
+
+    assert (mode, busy) == ("wal", 5000)
