@@ -68,6 +68,18 @@ def unreachable_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[
     yield f"sqlite+aiosqlite:///{tmp_path / 'gone' / 'meetbot.db'}"
 
 
+@pytest.fixture
+async def unreachable_engine(unreachable_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on `unreachable_url`; for SQLite its directory is made unusable after start."""
+    engine = create_engine(unreachable_url)
+    if unreachable_url.startswith("sqlite"):
+        block_sqlite_dir(unreachable_url)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
 def block_sqlite_dir(url: str) -> None:
     """Make the directory of a SQLite URL's file unusable (a regular file takes its place)."""
     directory = Path(make_url(url).database or "").parent

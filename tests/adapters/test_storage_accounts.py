@@ -12,9 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.core.errors import StorageUnavailable
 from bot.core.model import ChatUser, GoogleIdentity, GoogleLink, GoogleTokens
 from storage.crypto import TokenCipher, TokenDecryptError, generate_key
-from storage.db import create_engine
 from storage.repos import Repos, build_repos
-from tests.fixtures_db import block_sqlite_dir
 
 USER = ChatUser(platform="slack", team_id="T1", user_id="U1")
 TOKENS = GoogleTokens(
@@ -122,16 +120,10 @@ async def test_reading_with_another_key_fails_clearly(repos: Repos, engine: Asyn
 
 
 async def test_unreachable_database_raises_storage_unavailable(
-    unreachable_url: str, cipher: TokenCipher
+    unreachable_engine: AsyncEngine, cipher: TokenCipher
 ) -> None:
-    engine = create_engine(unreachable_url)
-    if unreachable_url.startswith("sqlite"):
-        block_sqlite_dir(unreachable_url)
-    accounts = build_repos(engine=engine, cipher=cipher).accounts
-    try:
-        with pytest.raises(StorageUnavailable):
-            await accounts.save(link=LINK)
-        with pytest.raises(StorageUnavailable):
-            await accounts.get(user=USER)
-    finally:
-        await engine.dispose()
+    accounts = build_repos(engine=unreachable_engine, cipher=cipher).accounts
+    with pytest.raises(StorageUnavailable):
+        await accounts.save(link=LINK)
+    with pytest.raises(StorageUnavailable):
+        await accounts.get(user=USER)

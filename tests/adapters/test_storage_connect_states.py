@@ -11,9 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.errors import StorageUnavailable
 from bot.core.model import ChatUser, PendingConnect
-from storage.db import create_engine, make_sessionmaker
+from storage.db import make_sessionmaker
 from storage.repos import Repos, SqlConnectStateRepo
-from tests.fixtures_db import block_sqlite_dir
 
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 PENDING = PendingConnect(
@@ -75,15 +74,11 @@ async def test_issue_prunes_states_expired_over_a_day(engine: AsyncEngine) -> No
     assert [row[0] for row in rows] == ["s-2"]
 
 
-async def test_unreachable_database_raises_storage_unavailable(unreachable_url: str) -> None:
-    engine = create_engine(unreachable_url)
-    if unreachable_url.startswith("sqlite"):
-        block_sqlite_dir(unreachable_url)
-    states = SqlConnectStateRepo(sessions=make_sessionmaker(engine))
-    try:
-        with pytest.raises(StorageUnavailable):
-            await states.issue(pending=PENDING)
-        with pytest.raises(StorageUnavailable):
-            await states.consume(state="s-1", now=NOW)
-    finally:
-        await engine.dispose()
+async def test_unreachable_database_raises_storage_unavailable(
+    unreachable_engine: AsyncEngine,
+) -> None:
+    states = SqlConnectStateRepo(sessions=make_sessionmaker(unreachable_engine))
+    with pytest.raises(StorageUnavailable):
+        await states.issue(pending=PENDING)
+    with pytest.raises(StorageUnavailable):
+        await states.consume(state="s-1", now=NOW)

@@ -9,9 +9,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.errors import StorageUnavailable
-from storage.db import create_engine, make_sessionmaker
+from storage.db import make_sessionmaker
 from storage.repos import Repos, SqlEventDedupe
-from tests.fixtures_db import block_sqlite_dir
 
 
 class Clock:
@@ -56,13 +55,9 @@ async def test_keys_older_than_retention_are_forgotten(engine: AsyncEngine) -> N
     assert await dedupe.first_time(key="old") is True
 
 
-async def test_unreachable_database_raises_storage_unavailable(unreachable_url: str) -> None:
-    engine = create_engine(unreachable_url)
-    if unreachable_url.startswith("sqlite"):
-        block_sqlite_dir(unreachable_url)
-    dedupe = SqlEventDedupe(sessions=make_sessionmaker(engine))
-    try:
-        with pytest.raises(StorageUnavailable):
-            await dedupe.first_time(key="k")
-    finally:
-        await engine.dispose()
+async def test_unreachable_database_raises_storage_unavailable(
+    unreachable_engine: AsyncEngine,
+) -> None:
+    dedupe = SqlEventDedupe(sessions=make_sessionmaker(unreachable_engine))
+    with pytest.raises(StorageUnavailable):
+        await dedupe.first_time(key="k")

@@ -20,9 +20,8 @@ from bot.core.model import (
     SpaceName,
 )
 from storage.crypto import TokenCipher
-from storage.db import create_engine, make_sessionmaker
+from storage.db import make_sessionmaker
 from storage.repos import Repos, SqlMeetingRepo, build_repos
-from tests.fixtures_db import block_sqlite_dir
 
 ROW = NewMeetingRow(
     platform="slack", team_id="T1", channel_id="C1", created_by="U1", title="Standup"
@@ -239,17 +238,11 @@ async def test_concurrent_transitions_have_one_winner(meetings: SqlMeetingRepo) 
 
 
 async def test_unreachable_database_raises_storage_unavailable(
-    unreachable_url: str, cipher: TokenCipher
+    unreachable_engine: AsyncEngine, cipher: TokenCipher
 ) -> None:
-    engine = create_engine(unreachable_url)
-    if unreachable_url.startswith("sqlite"):
-        block_sqlite_dir(unreachable_url)
-    meetings = build_repos(engine=engine, cipher=cipher).meetings
-    try:
-        with pytest.raises(StorageUnavailable) as caught:
-            await meetings.create(row=ROW, cause="command")
-        assert caught.value.__cause__ is not None
-        with pytest.raises(StorageUnavailable):
-            await meetings.get(meeting_id=MeetingId("x"))
-    finally:
-        await engine.dispose()
+    meetings = build_repos(engine=unreachable_engine, cipher=cipher).meetings
+    with pytest.raises(StorageUnavailable) as caught:
+        await meetings.create(row=ROW, cause="command")
+    assert caught.value.__cause__ is not None
+    with pytest.raises(StorageUnavailable):
+        await meetings.get(meeting_id=MeetingId("x"))

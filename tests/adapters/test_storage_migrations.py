@@ -21,7 +21,6 @@ from bot.core.errors import StorageUnavailable
 from storage.db import alembic_config, create_engine, run_migrations, translate_errors
 from storage.slack_stores import SLACK_TABLES
 from storage.tables import Base
-from tests.fixtures_db import block_sqlite_dir
 
 OUR_TABLES = {"google_accounts", "connect_states", "meetings", "meeting_events", "processed_events"}
 
@@ -111,15 +110,11 @@ async def test_downgrade_to_base_and_back(engine: AsyncEngine) -> None:
     assert await _table_names(engine) == OUR_TABLES | SLACK_TABLES | {"alembic_version"}
 
 
-async def test_unreachable_database_raises_storage_unavailable(unreachable_url: str) -> None:
-    engine = create_engine(unreachable_url)
-    if unreachable_url.startswith("sqlite"):
-        block_sqlite_dir(unreachable_url)
-    try:
-        with pytest.raises(StorageUnavailable):
-            await run_migrations(engine)
-    finally:
-        await engine.dispose()
+async def test_unreachable_database_raises_storage_unavailable(
+    unreachable_engine: AsyncEngine,
+) -> None:
+    with pytest.raises(StorageUnavailable):
+        await run_migrations(unreachable_engine)
 
 
 @pytest.mark.postgres
