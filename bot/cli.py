@@ -1,4 +1,4 @@
-"""The `meetbot` command: serve, sandbox, emulators, db upgrade, keygen."""
+"""The `meetbot` command: serve, sandbox, emulators, record, db upgrade, keygen."""
 
 from __future__ import annotations
 
@@ -30,6 +30,11 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
     sub.add_parser("keygen", help="print a new MEETBOT_STORAGE_TOKEN_KEY")
+    rec = sub.add_parser("record", help="record a Meet call from the command line")
+    rec.add_argument("meeting", help="Meet link, meeting code or spaces/ID")
+    rec.add_argument("--user", help="linked account to act as: platform:team:user")
+    rec.add_argument("--out", type=Path, default=Path("."), help="where the files go")
+    rec.add_argument("--max-seconds", type=float, default=None, help="stop after this long")
     return parser
 
 
@@ -73,6 +78,16 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "db":
         await modes.upgrade_database(settings)
         return 0
+    if args.command == "record":
+        from bot.record_cli import record
+
+        return await record(
+            settings,
+            ref=args.meeting,
+            user=args.user,
+            out_dir=args.out,
+            max_seconds=args.max_seconds,
+        )
     if args.command == "emulators":
         await modes.run_emulators(_with_http(settings, args), bot_url=args.bot_url)
         return 0

@@ -17,6 +17,7 @@ GOOGLE_SCOPES: tuple[str, ...] = (
     "email",
     "https://www.googleapis.com/auth/meetings.space.created",
     "https://www.googleapis.com/auth/meetings.space.readonly",
+    "https://www.googleapis.com/auth/meetings.conference.media.audio.readonly",
 )
 
 
@@ -89,6 +90,45 @@ class GoogleSettings(_Group):
         return self.client_id is not None
 
 
+class GChatSettings(_Group):
+    """Google Chat app: how its requests are verified and how it posts asynchronously.
+
+    Attributes:
+        audience_mode: ``project_number`` (tokens issued by the Chat service account, audience
+            the Cloud project number) or ``endpoint_url`` (Google ID tokens whose audience is
+            the app's HTTP endpoint URL).
+        audience: the project number or the endpoint URL; unset disables Google Chat.
+        issuer: the Chat service account that issues project-number tokens.
+        certs_url: X.509 certificates of ``issuer`` (project-number mode).
+        id_token_certs_url: Google's ID-token certificates (endpoint-URL mode, PEM).
+        id_token_issuers: accepted ``iss`` values of ID tokens.
+        service_account_file: key file of the service account the app posts as (``chat.bot``).
+        service_account_info: the same key as JSON text (instead of a file).
+        api_base_url: Chat REST root, ending in ``/``; the sandbox points it at its emulator.
+        token_uri: overrides the key's ``token_uri`` (the sandbox's OAuth emulator).
+        command_id: the command id given to ``/meet`` when the app was registered.
+    """
+
+    audience_mode: Literal["project_number", "endpoint_url"] = "project_number"
+    audience: str | None = None
+    issuer: str = "chat@system.gserviceaccount.com"
+    certs_url: str = (
+        "https://www.googleapis.com/service_accounts/v1/metadata/x509/"
+        "chat@system.gserviceaccount.com"
+    )
+    id_token_certs_url: str = "https://www.googleapis.com/oauth2/v1/certs"
+    id_token_issuers: tuple[str, ...] = ("https://accounts.google.com", "accounts.google.com")
+    service_account_file: Path | None = None
+    service_account_info: SecretStr | None = None
+    api_base_url: str = "https://chat.googleapis.com/"
+    token_uri: str | None = None
+    command_id: int = Field(default=1, ge=1)
+
+    @property
+    def configured(self) -> bool:
+        return self.audience is not None
+
+
 class StorageSettings(_Group):
     """Where state and files live.
 
@@ -96,16 +136,54 @@ class StorageSettings(_Group):
         data_dir: SQLite file and local blobs.
         database_url: SQLAlchemy async URL; defaults to SQLite in ``data_dir``.
         token_key: Fernet key (urlsafe base64, 32 bytes) encrypting Google tokens at rest.
+        blob_dir: where finished files are kept; defaults to ``data_dir/blobs``.
+        link_key: HMAC key signing download links; defaults to one derived from
+            ``token_key``.
+        link_ttl: seconds a download link stays valid.
     """
 
     data_dir: Path = Path("./data")
     database_url: str | None = None
     token_key: SecretStr | None = None
+    blob_dir: Path | None = None
+    link_key: SecretStr | None = None
+    link_ttl: int = Field(default=7 * 24 * 3600, ge=60)
+
+    def resolved_blob_dir(self) -> Path:
+        return self.blob_dir or self.data_dir / "blobs"
+
+    def recordings_dir(self) -> Path:
+        """Work files of recordings in progress (the crash-safe captures)."""
+        return self.data_dir / "recordings"
 
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'meetbot.db').resolve()}"
+
+
+class RecorderSettings(_Group):
+    """The in-process Meet Media API recorder.
+
+    Attributes:
+        ice_servers: STUN/TURN URLs for WebRTC; the sandbox uses none (loopback).
+        call_timeout: seconds to wait for the call to become active after Record.
+        poll_interval: seconds between ``spaces.get`` checks while waiting for the call.
+        admit_timeout: seconds Meet may keep us waiting for consent (at most 300).
+        reconnect_window: seconds Meet needs to drop a lost session (CONNECTIONS_EXHAUSTED).
+        reconnect_attempts: reconnections tried after lost media before giving up.
+        media_timeout: seconds without any packet or message before the media is lost.
+        max_concurrent: recordings one process runs at once.
+    """
+
+    ice_servers: tuple[str, ...] = ("stun:stun.l.google.com:19302",)
+    call_timeout: float = Field(default=600.0, gt=0)
+    poll_interval: float = Field(default=2.0, gt=0)
+    admit_timeout: float = Field(default=120.0, gt=0, le=300)
+    reconnect_window: float = Field(default=35.0, ge=0)
+    reconnect_attempts: int = Field(default=3, ge=0)
+    media_timeout: float = Field(default=30.0, gt=0)
+    max_concurrent: int = Field(default=50, ge=1)
 
 
 class HttpSettings(_Group):
@@ -141,7 +219,9 @@ class Settings(BaseSettings):
 
     slack: SlackSettings = SlackSettings()
     google: GoogleSettings = GoogleSettings()
+    gchat: GChatSettings = GChatSettings()
     storage: StorageSettings = StorageSettings()
+    recorder: RecorderSettings = RecorderSettings()
     http: HttpSettings = HttpSettings()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"

@@ -1,4 +1,4 @@
-"""Builds the sandbox (Slack and Google emulators, control API, page) and mounts its routes."""
+"""Builds the sandbox (Slack, Google and Chat emulators, control API, page); mounts its routes."""
 
 from __future__ import annotations
 
@@ -12,9 +12,14 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from sandbox.chat_api import add_chat_api_routes
+from sandbox.chat_control import ChatControl, bot_gchat_settings
+from sandbox.chat_keys import add_cert_routes
+from sandbox.chat_state import ChatState
 from sandbox.control import SandboxUrls, SlackControl, bot_slack_settings
 from sandbox.control_google import GoogleControlApi
 from sandbox.google_control import GoogleControl, add_google_routes, bot_google_settings
+from sandbox.google_oauth import ASSERTION_VERIFIER
 from sandbox.google_state import GoogleEmulatorState
 from sandbox.slack_api import FaultInjector, SlackApi
 from sandbox.slack_install import install_app
@@ -63,6 +68,7 @@ class Sandbox:
     faults: FaultInjector
     socket: SocketModeHub
     google: GoogleEmulatorState
+    chat: ChatState
     session: aiohttp.ClientSession | None = None
 
     @property
@@ -75,10 +81,12 @@ class Sandbox:
         return self.session
 
     def bot_settings(self, *, base_url: str) -> dict[str, dict[str, str]]:
-        """The bot's ``slack`` and ``google`` settings groups for a sandbox at ``base_url``."""
+        """The bot's ``slack``, ``google`` and ``gchat`` settings groups for ``base_url``."""
+        chat = self.chat
         return {
             "slack": bot_slack_settings(self.slack, base_url=base_url),
             "google": bot_google_settings(base_url=base_url),
+            "gchat": bot_gchat_settings(base_url=base_url, config=chat.config, keys=chat.keys),
         }
 
     async def install(self, *, bot_base_url: str | None = None) -> None:
@@ -112,6 +120,7 @@ def build_sandbox(config: SandboxConfig) -> Sandbox:
         faults=FaultInjector(),
         socket=SocketModeHub(workspace=slack),
         google=GoogleEmulatorState(),
+        chat=ChatState(),
     )
 
 
@@ -128,6 +137,7 @@ def add_sandbox_routes(app: web.Application, sandbox: Sandbox) -> None:
     sandbox.socket.register(app)
     sandbox.responses.register(app)
     SlackAuthorize(workspace=sandbox.slack, bot_url=urls.bot_url).register(app)
+    chat_control = ChatControl(state=sandbox.chat, session=sandbox.client_session, urls=urls)
     slack_control = SlackControl(
         workspace=sandbox.slack,
         responses=sandbox.responses,
@@ -136,8 +146,10 @@ def add_sandbox_routes(app: web.Application, sandbox: Sandbox) -> None:
         session=sandbox.client_session,
         urls=urls,
         google_settings=bot_google_settings,
+        chat_settings=chat_control.settings,
     )
     slack_control.register(app)
+    chat_control.register(app)
     GoogleControlApi(
         workspace=sandbox.slack,
         meet=GoogleControl(state=sandbox.google),
@@ -147,6 +159,9 @@ def add_sandbox_routes(app: web.Application, sandbox: Sandbox) -> None:
         reply_timeout=sandbox.config.reply_timeout,
     ).register(app)
     add_google_routes(app, sandbox.google)
+    add_chat_api_routes(app, sandbox.chat, sandbox.google)
+    add_cert_routes(app, sandbox.chat.keys)
+    app[ASSERTION_VERIFIER] = sandbox.chat.keys.verify_service_account_jwt
     _add_page_routes(app)
     app.cleanup_ctx.append(_session_context(sandbox))
 

@@ -70,6 +70,7 @@ class SlackControl:
         session: Callable[[], aiohttp.ClientSession],
         urls: SandboxUrls,
         google_settings: Callable[..., dict[str, str]],
+        chat_settings: Callable[..., dict[str, str]] | None = None,
     ) -> None:
         self._ws = workspace
         self._responses = responses
@@ -78,6 +79,7 @@ class SlackControl:
         self._session = session
         self._urls = urls
         self._google_settings = google_settings
+        self._chat_settings = chat_settings
 
     def register(self, app: web.Application) -> None:
         routes = [
@@ -143,6 +145,10 @@ class SlackControl:
                 if not c.is_im
             ],
         }
+        if self._chat_settings is not None:
+            gchat = self._chat_settings(base_url=base)
+            body["bot_settings"]["gchat"] = gchat
+            body["urls"]["chat_api"] = gchat["api_base_url"]
         return web.json_response(body)
 
     async def commands(self, request: web.Request) -> web.Response:

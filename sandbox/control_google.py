@@ -61,6 +61,10 @@ class GoogleControlApi:
             ("GET", "meet/spaces", self.spaces),
             ("POST", "meet/conferences", self.start),
             ("POST", "meet/conferences/end", self.end),
+            ("POST", "meet/conferences/participants", self.participants),
+            ("POST", "meet/media/faults", self.media_faults),
+            ("POST", "meet/media/stop", self.media_stop),
+            ("GET", "meet/media", self.media_sessions),
         ]
         for method, path, handler in routes:
             app.router.add_route(method, f"{PREFIX}/{path}", guarded(handler))
@@ -129,3 +133,38 @@ class GoogleControlApi:
     async def end(self, request: web.Request) -> web.Response:
         body = await json_body(request)
         return web.json_response(await self._meet.end_conference(space=text_field(body, "space")))
+
+    async def participants(self, request: web.Request) -> web.Response:
+        """``{"space", "join": [participant specs], "leave": ["name", ...]}`` mid-call."""
+        body = await json_body(request)
+        join: Any = body.get("join", [])
+        leave: Any = body.get("leave", [])
+        if not isinstance(join, list) or not all(isinstance(p, dict) for p in join):
+            raise ControlError("'join' must be a list of objects")
+        if not isinstance(leave, list) or not all(isinstance(n, str) for n in leave):
+            raise ControlError("'leave' must be a list of participant names")
+        changed = await self._meet.change_participants(
+            space=text_field(body, "space"), join=join, leave=leave
+        )
+        return web.json_response(changed)
+
+    async def media_faults(self, request: web.Request) -> web.Response:
+        """``{"space", "refuse", "strip_ssrc", "consent_delay", "stats_interval",
+        "exhausted_window"}``; the keys given change, the others stay."""
+        body = await json_body(request)
+        space = text_field(body, "space")
+        changes = {key: value for key, value in body.items() if key != "space"}
+        return web.json_response(self._meet.set_media_faults(space=space, changes=changes))
+
+    async def media_stop(self, request: web.Request) -> web.Response:
+        """``{"space", "reason": "USER_STOPPED" | "SESSION_UNHEALTHY" | "DROP"}``."""
+        body = await json_body(request)
+        stopped = self._meet.stop_media(
+            space=text_field(body, "space"), reason=text_field(body, "reason")
+        )
+        return web.json_response(stopped)
+
+    async def media_sessions(self, request: web.Request) -> web.Response:
+        """Every Media API session (``?space=`` narrows to one space)."""
+        space = request.query.get("space") or None
+        return web.json_response({"sessions": self._meet.media_sessions(space=space)})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -15,21 +16,37 @@ from sandbox.google_meet_store import (
     ConferenceStateError,
     ParticipantSpec,
     SpaceRecord,
+    UnknownParticipant,
 )
 from sandbox.google_oauth import AUTH_PATH, REVOKE_PATH, TOKEN_PATH, add_oauth_routes
 from sandbox.google_state import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, GoogleEmulatorState
+from sandbox.meet_media.reasons import INJECTABLE
+from sandbox.meet_media.rest import add_media_routes
 from sandbox.meet_rest import MEET_PREFIX, add_meet_routes
 
 logger = logging.getLogger(__name__)
 
 Json = dict[str, Any]
 _SPEC_KEYS = frozenset({"name", "audio", "video", "speak_at"})
+_FAULT_KEYS = frozenset(
+    {"refuse", "strip_ssrc", "consent_delay", "stats_interval", "exhausted_window"}
+)
+STOP_REASONS = frozenset({"USER_STOPPED", "SESSION_UNHEALTHY", "DROP"})
 
 
 def add_google_routes(app: web.Application, state: GoogleEmulatorState) -> None:
-    """Mount the OAuth and Meet REST emulators (all under ``/sandbox/google/``) on ``app``."""
+    """Mount the OAuth, Meet REST and Media API emulators (under ``/sandbox/google/``).
+
+    The Media API sessions are closed when ``app`` shuts down.
+    """
     add_oauth_routes(app, state)
     add_meet_routes(app, state)
+    add_media_routes(app, state)
+
+    async def close_media(app: web.Application) -> None:
+        await state.media.close()
+
+    app.on_cleanup.append(close_media)
 
 
 def bot_google_settings(*, base_url: str) -> dict[str, str]:
@@ -80,6 +97,7 @@ class GoogleControl:
             record = self._state.meet.start_conference(found, specs)
         except ConferenceStateError as exc:
             raise ControlError(str(exc), status=409) from exc
+        self._state.media.conference_started(record)
         return _conference(found, record)
 
     async def end_conference(self, *, space: str) -> Json:
@@ -93,7 +111,71 @@ class GoogleControl:
             record = self._state.meet.end_conference(found)
         except ConferenceStateError as exc:
             raise ControlError(str(exc), status=409) from exc
+        self._state.media.conference_ended(record)
         return _conference(found, record)
+
+    async def change_participants(
+        self, *, space: str, join: Sequence[Mapping[str, Any]], leave: Sequence[str]
+    ) -> Json:
+        """Participants join (specs as in `start_conference`) and leave (by name) mid-call.
+
+        Connected Media API clients get the new snapshots and deletions.
+
+        Raises:
+            ControlError: 400 bad participant, 404 unknown space or participant, 409 no call
+                or a joiner already present.
+        """
+        found = self._space(space)
+        specs = [_spec(raw) for raw in join]
+        if not specs and not leave:
+            raise ControlError("nothing to do: give 'join' or 'leave'")
+        meet = self._state.meet
+        record: ConferenceRecordState | None = None
+        try:
+            if leave:
+                record = meet.leave_participants(found, leave)
+            if specs:
+                record = meet.join_participants(found, specs)
+        except UnknownParticipant as exc:
+            raise ControlError(str(exc.args[0]), status=404) from exc
+        except ConferenceStateError as exc:
+            raise ControlError(str(exc), status=409) from exc
+        finally:
+            if record is not None:  # the leaves stand even if a join was refused
+                self._state.media.participants_changed(record)
+        assert record is not None
+        return _conference(found, record)
+
+    def set_media_faults(self, *, space: str, changes: Mapping[str, Any]) -> Json:
+        """Per-space Media API switches, kept until changed (see `MediaFaults`).
+
+        Raises:
+            ControlError: 400 unknown key or bad value, 404 unknown space.
+        """
+        found = self._space(space)
+        faults = self._state.media.set_faults(found.name, **_fault_changes(changes))
+        return {"space": found.name, **dataclasses.asdict(faults)}
+
+    def stop_media(self, *, space: str, reason: str) -> Json:
+        """End the space's connected Media API session: ``USER_STOPPED``,
+        ``SESSION_UNHEALTHY`` (a final status each) or ``DROP`` (no status).
+
+        Raises:
+            ControlError: 400 bad reason, 404 unknown space, 409 no connected session.
+        """
+        if reason not in STOP_REASONS:
+            raise ControlError(f"reason must be one of {sorted(STOP_REASONS)}")
+        found = self._space(space)
+        session = self._state.media.live_session(found.name)
+        if session is None:
+            raise ControlError(f"no Media API session is connected to {found.name}", status=409)
+        session.end(reason)
+        return session.to_json()
+
+    def media_sessions(self, *, space: str | None = None) -> list[Json]:
+        """Every Media API session so far, oldest first (optionally of one space)."""
+        name = self._space(space).name if space else None
+        return self._state.media.describe(space=name)
 
     def _space(self, ref: str) -> SpaceRecord:
         space = self._state.meet.find_space(ref)
@@ -117,6 +199,25 @@ def _spec(raw: Mapping[str, Any]) -> ParticipantSpec:
     if isinstance(speak_at, bool) or not isinstance(speak_at, int | float) or speak_at < 0:
         raise ControlError("participant speak_at must be seconds >= 0", status=400)
     return ParticipantSpec(name=name, audio=audio, video=video, speak_at=float(speak_at))
+
+
+def _fault_changes(raw: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = set(raw) - _FAULT_KEYS
+    if unknown:
+        raise ControlError(f"unknown fault fields: {sorted(unknown)}")
+    changes = dict(raw)
+    refuse = changes.get("refuse")
+    if refuse is not None and refuse not in INJECTABLE:
+        raise ControlError(f"refuse must be null or one of {sorted(INJECTABLE)}")
+    if not isinstance(changes.get("strip_ssrc", False), bool):
+        raise ControlError("strip_ssrc must be a boolean")
+    for key in ("consent_delay", "exhausted_window", "stats_interval"):
+        value = changes.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ControlError(f"{key} must be a number >= 0")
+    if not isinstance(changes.get("stats_interval", 0), int):
+        raise ControlError("stats_interval must be whole seconds")
+    return changes
 
 
 def _conference(space: SpaceRecord, record: ConferenceRecordState) -> Json:

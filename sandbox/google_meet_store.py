@@ -53,6 +53,14 @@ class ConferenceAlreadyActive(ConferenceStateError):
     """Starting a conference in a space that already has one."""
 
 
+class ParticipantAlreadyPresent(ConferenceStateError):
+    """Joining a participant who is in the call already."""
+
+
+class UnknownParticipant(LookupError):
+    """Removing a participant who is not in the call."""
+
+
 @dataclass(frozen=True, slots=True)
 class ParticipantSpec:
     """How a simulated participant behaves: who, which audio file, video, when to speak."""
@@ -186,6 +194,50 @@ class MeetStore:
         space.active_conference = None
         logger.info("sandbox conference %s ended", record.name)
         return record
+
+    def join_participants(
+        self, space: SpaceRecord, specs: Sequence[ParticipantSpec]
+    ) -> ConferenceRecordState:
+        """Participants join the active call; one who left before rejoins (a new session)."""
+        record = self._active(space)
+        present = {p.spec.name for p in record.participants if p.latest_end_time is None}
+        names = [spec.name for spec in specs]
+        clash = present.intersection(names) or {n for n in names if names.count(n) > 1}
+        if clash:
+            raise ParticipantAlreadyPresent(f"already in the call: {sorted(clash)}")
+        now = self.now()
+        for spec in specs:
+            earlier = next((p for p in record.participants if p.spec.name == spec.name), None)
+            if earlier is None:
+                record.participants.append(self._join(record, spec, now))
+                continue
+            earlier.spec = spec
+            earlier.latest_end_time = None
+            session = f"{earlier.name}/participantSessions/{uuid.uuid4().hex}"
+            earlier.sessions.append(SessionRecord(session, now))
+        logger.info("sandbox conference %s: %d joined", record.name, len(specs))
+        return record
+
+    def leave_participants(self, space: SpaceRecord, names: Sequence[str]) -> ConferenceRecordState:
+        """Participants (by display name) leave the active call; their sessions end."""
+        record = self._active(space)
+        present = {p.spec.name: p for p in record.participants if p.latest_end_time is None}
+        missing = sorted(set(names) - set(present))
+        if missing:
+            raise UnknownParticipant(f"not in the call: {missing}")
+        now = self.now()
+        for name in names:
+            participant = present[name]
+            participant.latest_end_time = now
+            for session in participant.sessions:
+                session.end_time = session.end_time or now
+        logger.info("sandbox conference %s: %d left", record.name, len(names))
+        return record
+
+    def _active(self, space: SpaceRecord) -> ConferenceRecordState:
+        if space.active_conference is None:
+            raise NoActiveConference(f"{space.name} has no active conference")
+        return self.conferences[space.active_conference]
 
     def _join(
         self, record: ConferenceRecordState, spec: ParticipantSpec, now: datetime

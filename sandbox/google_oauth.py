@@ -1,4 +1,4 @@
-"""Google OAuth 2.0 emulator: consent page, token endpoint (code, refresh) and revocation."""
+"""Google OAuth 2.0 emulator: consent page, token endpoint (code, refresh, JWT) and revocation."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import binascii
 import html
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
+from typing import Any
 from urllib.parse import unquote, urlencode
 
 from aiohttp import web
@@ -33,6 +34,14 @@ ISSUER = "https://accounts.google.com"
 _IDENTITY_SCOPES = frozenset({"openid", "email", "profile"})
 _GOOGLE_SCOPE = "https://www.googleapis.com/auth/"
 _CONSENT_PARAMS = ("approve", "email")
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+# google-auth addresses assertions to Google's token endpoint whatever token_uri says.
+_GOOGLE_TOKEN_AUDIENCES = frozenset(
+    {"https://oauth2.googleapis.com/token", "https://www.googleapis.com/oauth2/v4/token"}
+)
+AssertionVerifier = Callable[[str], Mapping[str, Any] | None]
+# Verifies service-account assertions (claims if signed by a known key); set by the sandbox.
+ASSERTION_VERIFIER: web.AppKey[AssertionVerifier] = web.AppKey("google_assertion_verifier")
 
 
 class OAuthFailure(Exception):
@@ -56,8 +65,12 @@ def add_oauth_routes(app: web.Application, state: GoogleEmulatorState) -> None:
         return _authorize(state, request)
 
     async def token(request: web.Request) -> web.Response:
+        form = await request.post()
         try:
-            return web.json_response(_token(state, await request.post(), request.headers))
+            if form.get("grant_type") == JWT_BEARER:
+                verifier = request.app.get(ASSERTION_VERIFIER)
+                return web.json_response(_jwt_bearer(state, form, verifier))
+            return web.json_response(_token(state, form, request.headers))
         except OAuthFailure as exc:
             return exc.response()
 
@@ -133,6 +146,29 @@ def _token(
             raise OAuthFailure("invalid_grant", "Token has been expired or revoked.")
         return _token_answer(state, grant, refresh_token=None)
     raise OAuthFailure("unsupported_grant_type", f"Invalid grant_type: {grant_type or ''}")
+
+
+def _jwt_bearer(
+    state: GoogleEmulatorState, form: Mapping[str, object], verifier: AssertionVerifier | None
+) -> dict[str, object]:
+    """A service account's signed assertion for an access token carrying its ``scope``."""
+    claims = verifier(str(form.get("assertion") or "")) if verifier is not None else None
+    if claims is None:
+        raise OAuthFailure("invalid_grant", "Invalid JWT Signature.")
+    audience = str(claims.get("aud", ""))
+    if audience not in _GOOGLE_TOKEN_AUDIENCES and not audience.endswith(TOKEN_PATH):
+        raise OAuthFailure("invalid_grant", "Invalid JWT: audience is not the token endpoint.")
+    scopes = frozenset(str(claims.get("scope") or "").split())
+    if not scopes:
+        raise OAuthFailure("invalid_scope", "Invalid OAuth scope or ID token audience provided.")
+    email = str(claims["iss"])
+    grant = Grant(client_id=email, email=email, scopes=scopes)
+    logger.info("sandbox Google token issued to service account %s", email)
+    return {
+        "access_token": state.issue_access_token(grant),
+        "expires_in": int(ACCESS_TOKEN_TTL.total_seconds()),
+        "token_type": "Bearer",
+    }
 
 
 def _exchange_code(

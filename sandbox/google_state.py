@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sandbox.google_meet_store import MeetStore
+from sandbox.meet_media.hub import MediaHub
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +104,7 @@ class GoogleEmulatorState:
         meet: spaces, conference records, participants and sessions.
         faults: pending fault injections for the Meet REST routes, oldest first.
         meet_requests: ``"METHOD /path"`` of the latest Meet REST requests, oldest first.
+        media: the Media API emulator (Meet's SFU) over ``meet``.
     """
 
     clock: Clock = utcnow
@@ -114,9 +116,11 @@ class GoogleEmulatorState:
     faults: list[Fault] = field(default_factory=list)
     meet_requests: deque[str] = field(default_factory=lambda: deque(maxlen=10_000))
     meet: MeetStore = field(init=False)
+    media: MediaHub = field(init=False)
 
     def __post_init__(self) -> None:
         self.meet = MeetStore(now=self.now)
+        self.media = MediaHub(store=self.meet)
         self.register_client(client_id=SANDBOX_CLIENT_ID, client_secret=SANDBOX_CLIENT_SECRET)
 
     def now(self) -> datetime:

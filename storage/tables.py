@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     DateTime,
     Dialect,
     ForeignKey,
@@ -150,3 +151,76 @@ class ProcessedEventRow(Base):
 
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     seen_at: Mapped[datetime]
+
+
+class RecordingRow(Base):
+    """A recording of one conference; ``active_key`` holds the space name until it is final.
+
+    The unique ``active_key`` lets the database refuse a second live recorder for the same
+    space; final recordings set it to NULL, and NULLs never collide.
+    """
+
+    __tablename__ = "recordings"
+    __table_args__ = (Index(None, "meeting_id"), Index(None, "state"))
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    meeting_id: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("meetings.id", ondelete="SET NULL")
+    )
+    space_name: Mapped[str] = mapped_column(String(255))
+    conference_record: Mapped[str | None] = mapped_column(String(255))
+    platform: Mapped[str] = mapped_column(String(16))
+    team_id: Mapped[str] = mapped_column(String(255))
+    channel_id: Mapped[str] = mapped_column(String(255))
+    started_by: Mapped[str] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(32))
+    partial: Mapped[bool]
+    reason: Mapped[str | None] = mapped_column(Text)
+    active_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    started_at: Mapped[datetime]
+    joined_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    duration: Mapped[float | None]
+    work_dir: Mapped[str] = mapped_column(Text)
+    speakers: Mapped[str] = mapped_column(Text)
+    thread_channel: Mapped[str | None] = mapped_column(String(255))
+    thread_message_id: Mapped[str | None] = mapped_column(String(255))
+    notice_message_id: Mapped[str | None] = mapped_column(String(255))
+
+
+class RecordingFileRow(Base):
+    """One finished output of a recording, stored in the blob store under ``blob_key``."""
+
+    __tablename__ = "recording_files"
+    __table_args__ = (Index(None, "recording_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    recording_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("recordings.id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    blob_key: Mapped[str] = mapped_column(Text)
+    filename: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    duration: Mapped[float]
+    speaker_key: Mapped[str | None] = mapped_column(String(255))
+    speaker_name: Mapped[str | None] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class RecordingEventRow(Base):
+    """One lifecycle transition of a recording."""
+
+    __tablename__ = "recording_events"
+    __table_args__ = (Index(None, "recording_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    recording_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("recordings.id", ondelete="CASCADE")
+    )
+    old_state: Mapped[str | None] = mapped_column(String(32))
+    new_state: Mapped[str] = mapped_column(String(32))
+    cause: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str | None] = mapped_column(String(255))
+    at: Mapped[datetime]

@@ -10,7 +10,12 @@ from typing import Any
 
 import pytest
 
-pytest_plugins = ["tests.fixtures_db", "tests.fixtures_bot", "tests.adapters.google_emulator"]
+pytest_plugins = [
+    "tests.fixtures_db",
+    "tests.fixtures_bot",
+    "tests.adapters.google_emulator",
+    "tests.fixtures_gchat",
+]
 
 _PREFIXES = ("MEETBOT_", "SLACK_", "GOOGLE_")
 _KEEP = {"MEETBOT_TEST_POSTGRES_URL"}

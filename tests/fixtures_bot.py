@@ -12,7 +12,13 @@ from typing import Any, TypeVar
 import aiohttp
 import pytest
 
-from bot.settings import GoogleSettings, HttpSettings, Settings, StorageSettings
+from bot.settings import (
+    GoogleSettings,
+    HttpSettings,
+    RecorderSettings,
+    Settings,
+    StorageSettings,
+)
 from bot.web.runtime import RUNTIME, Runtime
 from bot.web.sandbox_mode import start_sandbox
 from bot.web.server import RunningServer
@@ -107,6 +113,13 @@ def sandbox_test_settings(*, database_url: str, data_dir: Path) -> Settings:
         storage=StorageSettings(data_dir=data_dir, database_url=database_url),
         http=HttpSettings(host="127.0.0.1", port=0),
         google=GoogleSettings(retry_base_delay=0.01, retry_attempts=3),
+        recorder=RecorderSettings(
+            ice_servers=(),
+            poll_interval=0.05,
+            call_timeout=20,
+            admit_timeout=10,
+            reconnect_window=5,
+        ),
         log_format="text",
     )
 

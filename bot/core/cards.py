@@ -7,15 +7,30 @@ from bot.core.model import Meeting, MeetingState
 from bot.core.replies import Action, CardButton, MeetingCard
 
 
-def meeting_card(meeting: Meeting, *, notes: tuple[str, ...] = ()) -> MeetingCard:
-    """The card for ``meeting`` as it is now; ``notes`` are extra lines (e.g. who ended it)."""
+def meeting_card(
+    meeting: Meeting, *, notes: tuple[str, ...] = (), recording: str | None = None
+) -> MeetingCard:
+    """The card for ``meeting`` as it is now.
+
+    Args:
+        meeting: the meeting.
+        notes: extra lines (e.g. who ended it).
+        recording: the live recording's status line; the card then offers Stop, not Record.
+    """
     value = str(meeting.id)
     status = _status(meeting)
     buttons: tuple[CardButton, ...] = ()
+    if recording:
+        notes = (recording, *notes)
     if meeting.state is MeetingState.SPACE_CREATED and meeting.meeting_uri:
+        record = (
+            CardButton(Action.STOP, "Stop recording", value, style="danger")
+            if recording
+            else CardButton(Action.RECORD, "Record", value)
+        )
         buttons = (
             CardButton(Action.JOIN, "Join", value, url=meeting.meeting_uri, style="primary"),
-            CardButton(Action.RECORD, "Record", value),
+            record,
             CardButton(Action.STATUS, "Status", value),
             CardButton(Action.END, "End", value, style="danger"),
         )

@@ -50,6 +50,21 @@ class GoogleAccess:
             link = await self._refresh(link)
             return await fn(link.tokens.access_token)
 
+    async def token(self, user: ChatUser, *, force_refresh: bool = False) -> str:
+        """A valid access token for ``user`` (refreshed when close to expiry or forced).
+
+        Raises:
+            NotConnected: no link, or Google refused to refresh it.
+        """
+        link = await self._link(user)
+        if force_refresh or link.tokens.expires_at - _EARLY <= self._clock():
+            link = await self._refresh(link)
+        return link.tokens.access_token
+
+    async def scopes(self, user: ChatUser) -> tuple[str, ...]:
+        """The scopes ``user`` granted (NotConnected without a link)."""
+        return (await self._link(user)).tokens.scopes
+
     async def require(self, user: ChatUser) -> None:
         """Raise `NotConnected` unless ``user`` has linked a Google account."""
         await self._link(user)

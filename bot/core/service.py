@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from bot.core import commands as c
 from bot.core import lifecycle, messages
+from bot.core import recording_texts as rtexts
 from bot.core.cards import meeting_card
 from bot.core.connect import ConnectFlow
 from bot.core.errors import (
@@ -22,6 +23,8 @@ from bot.core.google_access import GoogleAccess
 from bot.core.lifecycle import TERMINAL
 from bot.core.model import ChatUser, Meeting, MeetingId, MeetingState, NewMeetingRow
 from bot.core.ports import ChatReply, MeetingRepo, MeetSpaces
+from bot.core.recording import RecordingFlow, Target
+from bot.core.recording_access import MEDIA_SCOPES
 from bot.core.replies import Action
 from bot.logs import log_context
 
@@ -48,11 +51,13 @@ class MeetingService:
         meet: MeetSpaces,
         google: GoogleAccess,
         connect: ConnectFlow,
+        recording: RecordingFlow | None = None,
     ) -> None:
         self._meetings = meetings
         self._meet = meet
         self._google = google
         self._connect = connect
+        self._recording = recording
 
     async def handle(self, inv: Invocation, command: c.Command, reply: ChatReply) -> None:
         """Run a command; every outcome, good or bad, is told to the user."""
@@ -101,8 +106,10 @@ class MeetingService:
             case c.Disconnect():
                 email = await self._connect.disconnect(user=inv.user)
                 await reply.ephemeral(reply=messages.disconnected(email))
-            case c.RecordMeeting() | c.StopRecording():
-                await reply.ephemeral(reply=messages.recording_unavailable())
+            case c.RecordMeeting(target=target):
+                await self._record(inv, await self._record_target(inv, target, reply), reply)
+            case c.StopRecording(target=target):
+                await self._stop(inv, await self._record_target(inv, target, reply), reply)
             case c.ShowTranscript():
                 await reply.ephemeral(reply=messages.not_available("transcript"))
             case c.DeleteMeeting():
@@ -124,8 +131,53 @@ class MeetingService:
             await self._end(inv, meeting, reply)
         elif action is Action.STATUS:
             await self._status(meeting, reply)
-        else:
+        elif action is Action.RECORD:
+            await self._record(inv, _meeting_target(meeting, reply), reply)
+        elif action is Action.STOP:
+            await self._stop(inv, _meeting_target(meeting, reply), reply)
+
+    async def _record_target(
+        self, inv: Invocation, ref: str | None, reply: ChatReply
+    ) -> Target | None:
+        """Our meeting (by ref, or the channel's latest), else any Meet space by link or code."""
+        user = inv.user
+        if ref:
+            found = await self._meetings.find(platform=user.platform, team_id=user.team_id, ref=ref)
+            if found is not None:
+                return _meeting_target(found, None)
+            space = space_from_ref(ref)
+            if space is None:
+                await reply.ephemeral(reply=messages.no_meeting(ref))
+            return Target(space=space, meeting=None) if space else None
+        latest = await self._resolve(inv, None, reply)
+        return _meeting_target(latest, reply) if latest else None
+
+    async def _record(self, inv: Invocation, target: Target | None, reply: ChatReply) -> None:
+        if target is None:
+            return
+        if target.meeting is not None and target.meeting.state in TERMINAL:
+            await reply.ephemeral(reply=messages.already_ended(target.meeting))
+            return
+        if self._recording is None:
             await reply.ephemeral(reply=messages.recording_unavailable())
+            return
+        if MEDIA_SCOPES.isdisjoint(await self._google.scopes(inv.user)):
+            url = await self._connect.start(user=inv.user, channel_id=inv.channel_id)
+            await reply.ephemeral(reply=rtexts.needs_media_scope(url))
+            return
+        answer = await self._recording.start(
+            user=inv.user, channel_id=inv.channel_id, target=target
+        )
+        if answer is not None:
+            await reply.ephemeral(reply=answer)
+
+    async def _stop(self, inv: Invocation, target: Target | None, reply: ChatReply) -> None:
+        if target is None:
+            return
+        if self._recording is None:
+            await reply.ephemeral(reply=rtexts.not_recording())
+            return
+        await reply.ephemeral(reply=await self._recording.stop(user=inv.user, space=target.space))
 
     async def _connect_link(self, inv: Invocation, reply: ChatReply) -> None:
         current = await self._connect.current_email(inv.user)
@@ -280,3 +332,21 @@ class MeetingService:
         if moved is None:
             raise RuntimeError(f"meeting {meeting.id} changed state concurrently")
         return moved
+
+
+def _meeting_target(meeting: Meeting, reply: ChatReply | None) -> Target | None:
+    if meeting.space_name is None:
+        return None
+    return Target(space=meeting.space_name, meeting=meeting)
+
+
+def space_from_ref(ref: str) -> str | None:
+    """``spaces/x``, a meeting code or a Meet link → the name the Media API accepts."""
+    ref = ref.strip().strip("<>").split("|")[0]
+    for prefix in ("https://meet.google.com/", "http://meet.google.com/", "meet.google.com/"):
+        if ref.startswith(prefix):
+            ref = ref.removeprefix(prefix).split("?")[0]
+    key = ref.removeprefix("spaces/")
+    if not key or not all(ch.isalnum() or ch in "-_" for ch in key):
+        return None
+    return f"spaces/{key}"

@@ -17,7 +17,8 @@ from bot.core.ports import EventDedupe
 from bot.core.service import MeetingService
 from bot.settings import SlackSettings
 from bot.slack import listeners
-from bot.slack.reply import SlackNotifier
+from bot.slack.reply import ClientFor, SlackNotifier
+from bot.slack.threads import SlackThreads
 from bot.tasks import TaskSupervisor
 
 logger = logging.getLogger(__name__)
@@ -91,10 +92,10 @@ def build_app(
     return app
 
 
-def notifier(settings: SlackSettings, stores: SlackStores) -> SlackNotifier:
-    """Posts to a workspace outside a request, with that workspace's bot token."""
+def client_for(settings: SlackSettings, stores: SlackStores) -> ClientFor:
+    """A workspace's Web API client with its bot token (None when it is not installed)."""
 
-    async def client_for(team_id: str) -> AsyncWebClient | None:
+    async def get(team_id: str) -> AsyncWebClient | None:
         if settings.bot_token is not None:
             return web_client(settings, settings.bot_token.get_secret_value())
         bot = await stores.installations.async_find_bot(enterprise_id=None, team_id=team_id)
@@ -102,4 +103,14 @@ def notifier(settings: SlackSettings, stores: SlackStores) -> SlackNotifier:
             return None
         return web_client(settings, bot.bot_token)
 
-    return SlackNotifier(client_for=client_for)
+    return get
+
+
+def notifier(settings: SlackSettings, stores: SlackStores) -> SlackNotifier:
+    """Posts to a workspace outside a request, with that workspace's bot token."""
+    return SlackNotifier(client_for=client_for(settings, stores))
+
+
+def threads(settings: SlackSettings, stores: SlackStores) -> SlackThreads:
+    """Posts and edits thread messages outside a request (recording progress and results)."""
+    return SlackThreads(client_for=client_for(settings, stores))

@@ -12,17 +12,25 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.connect import ConnectFlow
 from bot.core.google_access import GoogleAccess
+from bot.core.recording import RecordingFlow
 from bot.core.service import MeetingService
+from bot.gchat import app as gchat_app
+from bot.gchat import routes as gchat_routes
 from bot.google.meet import MeetRestClient
 from bot.google.oauth import HttpGoogleOAuth
 from bot.settings import Settings
 from bot.slack import app as slack_app
 from bot.slack import routes as slack_routes
 from bot.tasks import TaskSupervisor
-from bot.web import pages
+from bot.web import files, pages
+from bot.web.publisher import BlobPublisher
 from bot.web.runtime import BASE_URL, RUNTIME, SETTINGS, Runtime
+from recorder.service import Recorder
+from recorder.session import SessionOptions
+from storage.blobs import LocalBlobStore
 from storage.crypto import TokenCipher
 from storage.db import create_engine, run_migrations
+from storage.links import LinkSigner, derive_link_key
 from storage.repos.factory import build_repos
 from storage.slack_stores import build_slack_stores
 
@@ -41,7 +49,10 @@ def create_app(
     app[BASE_URL] = base_url
     app.cleanup_ctx.append(_runtime)
     slack_routes.add_routes(app)
+    if settings.gchat.configured:
+        gchat_routes.add_routes(app)
     pages.add_routes(app)
+    files.add_routes(app)
     if extend is not None:
         extend(app)
     return app
@@ -55,13 +66,18 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
         async with aiohttp.ClientSession() as session:
             runtime = _wire(settings, base_url=base_url, engine=engine, session=session)
             app[RUNTIME] = runtime
+            app[files.FILE_SERVER] = runtime.files
             app[slack_routes.SLACK_APP] = runtime.slack
+            if runtime.gchat is not None:
+                app[gchat_app.GCHAT] = runtime.gchat
             secret = settings.slack.signing_secret
             app[slack_routes.SLACK_VERIFIER] = (
                 SignatureVerifier(secret.get_secret_value()) if secret else None
             )
+            await _recover(runtime)
             logger.info("meetbot ready at %s", base_url)
             yield
+            await runtime.recorder.aclose()
             await runtime.supervisor.aclose()
     finally:
         await engine.dispose()
@@ -83,18 +99,42 @@ def _wire(
         redirect_uri=base_url + pages.GOOGLE_CALLBACK_PATH,
         session=session,
     )
+    chat = gchat_app.ports(settings.gchat, base_url=base_url) if settings.gchat.configured else None
+    chat_notifier = {"gchat": chat.notifier} if chat else {}
+    chat_threads = {"gchat": chat.threads} if chat else {}
     connect = ConnectFlow(
         states=repos.connect_states,
         accounts=repos.accounts,
         oauth=oauth,
-        notifiers={"slack": slack_app.notifier(settings.slack, stores)},
+        notifiers={"slack": slack_app.notifier(settings.slack, stores), **chat_notifier},
         ttl_seconds=settings.google.connect_ttl,
+    )
+    meet = MeetRestClient(settings=settings.google)
+    google = GoogleAccess(accounts=repos.accounts, oauth=oauth)
+    file_server = _file_server(settings)
+    recorder = Recorder(
+        options=session_options(settings),
+        http=session,
+        max_concurrent=settings.recorder.max_concurrent,
+    )
+    recording = RecordingFlow(
+        recordings=repos.recordings,
+        meetings=repos.meetings,
+        recorder=recorder,
+        publisher=BlobPublisher(
+            store=file_server.store, signer=file_server.signer, base_url=base_url
+        ),
+        threads={"slack": slack_app.threads(settings.slack, stores), **chat_threads},
+        google=google,
+        meet=meet,
+        work_root=settings.storage.recordings_dir(),
     )
     service = MeetingService(
         meetings=repos.meetings,
-        meet=MeetRestClient(settings=settings.google),
-        google=GoogleAccess(accounts=repos.accounts, oauth=oauth),
+        meet=meet,
+        google=google,
         connect=connect,
+        recording=recording,
     )
     supervisor = TaskSupervisor(concurrency=4)
     bolt = slack_app.build_app(
@@ -105,4 +145,58 @@ def _wire(
         dedupe=repos.dedupe,
         supervisor=supervisor,
     )
-    return Runtime(repos=repos, service=service, connect=connect, slack=bolt, supervisor=supervisor)
+    return Runtime(
+        repos=repos,
+        service=service,
+        connect=connect,
+        slack=bolt,
+        supervisor=supervisor,
+        recorder=recorder,
+        recording=recording,
+        files=file_server,
+        gchat=None
+        if chat is None
+        else gchat_app.build(
+            settings=settings.gchat,
+            chat=chat,
+            session=session,
+            service=service,
+            supervisor=supervisor,
+        ),
+    )
+
+
+def session_options(settings: Settings) -> SessionOptions:
+    """The recorder's timers and endpoints from settings (Meet REST root = Media API root)."""
+    rec = settings.recorder
+    return SessionOptions(
+        media_base_url=settings.google.meet_base_url,
+        ice_servers=rec.ice_servers,
+        call_timeout=rec.call_timeout,
+        poll_interval=rec.poll_interval,
+        admit_timeout=rec.admit_timeout,
+        reconnect_window=rec.reconnect_window,
+        reconnect_attempts=rec.reconnect_attempts,
+    )
+
+
+def _file_server(settings: Settings) -> files.FileServer:
+    storage = settings.storage
+    if storage.link_key is not None:
+        key = storage.link_key.get_secret_value().encode()
+    elif storage.token_key is not None:
+        key = derive_link_key(storage.token_key.get_secret_value())
+    else:
+        raise RuntimeError("MEETBOT_STORAGE_TOKEN_KEY or MEETBOT_STORAGE_LINK_KEY is required")
+    return files.FileServer(
+        store=LocalBlobStore(root=storage.resolved_blob_dir()),
+        signer=LinkSigner(key=key, ttl=storage.link_ttl),
+    )
+
+
+async def _recover(runtime: Runtime) -> None:
+    """Finish recordings a previous run left behind (killed mid-call), as partial."""
+    try:
+        await runtime.recording.recover()
+    except Exception:  # start-up must not fail on it; each recording is retried next start
+        logger.exception("recovering unfinished recordings failed")

@@ -8,9 +8,13 @@ from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 
 from bot.core.connect import ConnectFlow
+from bot.core.recording import RecordingFlow
 from bot.core.service import MeetingService
+from bot.gchat.app import GChatSide
 from bot.settings import Settings
 from bot.tasks import TaskSupervisor
+from bot.web.files import FileServer
+from recorder.service import Recorder
 from storage.repos.factory import Repos
 
 
@@ -23,6 +27,10 @@ class Runtime:
     connect: ConnectFlow
     slack: AsyncApp
     supervisor: TaskSupervisor
+    recorder: Recorder
+    recording: RecordingFlow
+    files: FileServer
+    gchat: GChatSide | None = None
 
 
 SETTINGS = web.AppKey("settings", Settings)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from bot.settings import GoogleSettings, Settings, SlackSettings
+from bot.settings import GChatSettings, GoogleSettings, Settings, SlackSettings
 from bot.web import server
 from sandbox.app import SandboxConfig, add_sandbox_routes, build_sandbox
 from storage.crypto import generate_key
@@ -46,9 +46,20 @@ def sandbox_settings(
             "google": GoogleSettings.model_validate(
                 {**settings.google.model_dump(), **groups["google"]}
             ),
+            **_gchat(settings, groups),
             "storage": storage,
+            # loopback WebRTC with the Meet emulator: no STUN
+            "recorder": settings.recorder.model_copy(update={"ice_servers": ()}),
         }
     )
+
+
+def _gchat(settings: Settings, groups: dict[str, dict[str, str]]) -> dict[str, GChatSettings]:
+    """The Chat emulator's ``gchat`` group, when the sandbox provides one."""
+    if "gchat" not in groups:
+        return {}
+    merged = {**settings.gchat.model_dump(), **groups["gchat"]}
+    return {"gchat": GChatSettings.model_validate(merged)}
 
 
 async def start_sandbox(

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.ports import AccountRepo, ConnectStateRepo, EventDedupe, MeetingRepo
+from bot.core.ports_recording import RecordingRepo
 from storage.crypto import TokenCipher
 from storage.db import Clock, make_sessionmaker, utcnow
 from storage.repos.accounts import SqlAccountRepo
 from storage.repos.connect_states import SqlConnectStateRepo
 from storage.repos.dedupe import SqlEventDedupe
 from storage.repos.meetings import SqlMeetingRepo
+from storage.repos.recordings import SqlRecordingRepo
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +25,7 @@ class Repos:
     accounts: AccountRepo
     connect_states: ConnectStateRepo
     dedupe: EventDedupe
+    recordings: RecordingRepo
 
 
 def build_repos(*, engine: AsyncEngine, cipher: TokenCipher, clock: Clock = utcnow) -> Repos:
@@ -39,4 +42,5 @@ def build_repos(*, engine: AsyncEngine, cipher: TokenCipher, clock: Clock = utcn
         accounts=SqlAccountRepo(sessions=sessions, cipher=cipher, clock=clock),
         connect_states=SqlConnectStateRepo(sessions=sessions, clock=clock),
         dedupe=SqlEventDedupe(sessions=sessions, clock=clock),
+        recordings=SqlRecordingRepo(sessions=sessions, clock=clock),
     )

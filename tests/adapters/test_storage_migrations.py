@@ -10,6 +10,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Connection, MetaData, Table, inspect, text
@@ -22,7 +23,17 @@ from storage.db import alembic_config, create_engine, run_migrations, translate_
 from storage.slack_stores import SLACK_TABLES
 from storage.tables import Base
 
-OUR_TABLES = {"google_accounts", "connect_states", "meetings", "meeting_events", "processed_events"}
+OUR_TABLES = {
+    "google_accounts",
+    "connect_states",
+    "meetings",
+    "meeting_events",
+    "processed_events",
+    "recordings",
+    "recording_files",
+    "recording_events",
+}
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def include_name(name: str | None, type_: str, _parents: object) -> bool:
@@ -51,7 +62,7 @@ async def _table_names(engine: AsyncEngine) -> set[str]:
 
 async def test_upgrade_creates_every_table(engine: AsyncEngine) -> None:
     assert await _table_names(engine) == OUR_TABLES | SLACK_TABLES | {"alembic_version"}
-    assert await _version(engine) == ["0001"]
+    assert await _version(engine) == [HEAD]
 
 
 async def test_running_again_is_a_no_op(engine: AsyncEngine) -> None:
@@ -62,7 +73,7 @@ async def test_running_again_is_a_no_op(engine: AsyncEngine) -> None:
 
     await run_migrations(engine)
 
-    assert await _version(engine) == ["0001"]
+    assert await _version(engine) == [HEAD]
     async with engine.connect() as connection:
         count = (await connection.execute(text("SELECT count(*) FROM processed_events"))).scalar()
     assert count == 1
@@ -145,7 +156,7 @@ async def test_concurrent_starts_migrate_once(database_url: str) -> None:
             *(run_migrations(engine) for engine in engines), return_exceptions=True
         )
         assert results == [None, None, None]
-        assert await _version(engines[0]) == ["0001"]
+        assert await _version(engines[0]) == [HEAD]
     finally:
         for engine in engines:
             await engine.dispose()

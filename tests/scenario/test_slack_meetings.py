@@ -130,10 +130,19 @@ async def test_help_unknown_and_list(connected_bot: SandboxBot) -> None:
     assert "• *one* · open" in ack["text"]
 
 
-async def test_record_is_answered_honestly(connected_bot: SandboxBot) -> None:
+async def test_record_without_a_meeting_says_so(connected_bot: SandboxBot) -> None:
     ack = (await connected_bot.command("record"))["ack"]
-    assert "isn't available in this version of meetbot yet" in ack["text"]
-    assert "nothing is being recorded" in ack["text"]
+    assert ack["text"] == "There's no meeting in this channel yet. Start one with `/meet new`."
+
+
+async def test_record_of_something_that_is_not_a_meeting_says_so(
+    connected_bot: SandboxBot,
+) -> None:
+    await connected_bot.command("record not/a/link")
+    await connected_bot.settle()
+    assert (await connected_bot.ephemerals())[-1] == (
+        "I don't know a meeting `not/a/link` in this workspace."
+    )
 
 
 async def test_expired_google_token_is_refreshed(connected_bot: SandboxBot) -> None:

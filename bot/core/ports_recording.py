@@ -1,0 +1,137 @@
+"""The storage port for recordings: rows, lifecycle events, speakers and finished files."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from recorder.model import Recording, RecordingFile, RecordingId, RecordingState, Speaker
+
+RecordingEvent = tuple[RecordingState | None, RecordingState, str, datetime]
+"""``(old_state, new_state, cause, at)``; ``old_state`` is None for the first event."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewRecordingRow:
+    """What is known when a recording is requested.
+
+    Attributes:
+        meeting_id: our meeting, if the recording belongs to one.
+        space_name: the Meet space (``spaces/x``); one live recording per space.
+        platform: ``slack`` or ``gchat``.
+        team_id: the workspace (Slack team id, or the Chat space's domain key).
+        channel_id: where the recording was asked for.
+        started_by: the chat user who asked.
+        work_dir: the directory holding the crash-safe captures while recording.
+        thread_channel: channel of the thread that gets status updates, if any.
+        thread_message_id: the thread's parent message, if any.
+    """
+
+    meeting_id: str | None
+    space_name: str
+    platform: str
+    team_id: str
+    channel_id: str
+    started_by: str
+    work_dir: str
+    thread_channel: str | None
+    thread_message_id: str | None
+
+
+class RecordingRepo(Protocol):
+    """Recordings, their lifecycle events and files.
+
+    Every method raises `bot.core.errors.StorageUnavailable` when the database cannot be
+    reached; nothing is half-written in that case (one transaction per call).
+    """
+
+    async def create(self, *, row: NewRecordingRow, cause: str) -> Recording | None:
+        """Insert a recording in state STARTING and its first event (old_state None).
+
+        Returns:
+            The recording, or None when a recording of the same space that is not final
+            already exists (the database enforces one live recorder per space).
+        """
+        ...
+
+    async def get(self, *, recording_id: RecordingId) -> Recording | None: ...
+
+    async def active_for_space(self, *, space_name: str) -> Recording | None:
+        """The space's recording that is neither READY nor FAILED, if any."""
+        ...
+
+    async def unfinished(self) -> Sequence[Recording]:
+        """Recordings neither READY nor FAILED, oldest first (for recovery after a restart)."""
+        ...
+
+    async def latest_for_meeting(self, *, meeting_id: str) -> Recording | None:
+        """The meeting's most recently started recording."""
+        ...
+
+    async def transition(
+        self,
+        *,
+        recording_id: RecordingId,
+        expected: Collection[RecordingState],
+        new_state: RecordingState,
+        cause: str,
+        actor: str | None = None,
+        partial: bool | None = None,
+        reason: str | None = None,
+        conference_record: str | None = None,
+        joined_at: datetime | None = None,
+        ended_at: datetime | None = None,
+        duration: float | None = None,
+    ) -> Recording | None:
+        """Compare-and-set the state from one of ``expected`` to ``new_state``, atomically.
+
+        Writes a ``recording_events`` row in the same transaction. Fields given (not None)
+        are stored with the move; entering READY or FAILED frees the space for a new
+        recording.
+
+        Returns:
+            The updated recording, or None when it is not in ``expected`` (or unknown).
+        """
+        ...
+
+    async def set_speakers(self, *, recording_id: RecordingId, speakers: Sequence[Speaker]) -> None:
+        """Replace the recording's participant list.
+
+        Raises:
+            LookupError: no recording has this id.
+        """
+        ...
+
+    async def set_notice(self, *, recording_id: RecordingId, message_id: str) -> None:
+        """Remember the thread message that shows the recording's status (edited in place).
+
+        Raises:
+            LookupError: no recording has this id.
+        """
+        ...
+
+    async def notice(self, *, recording_id: RecordingId) -> str | None:
+        """The status message's id, if one was posted."""
+        ...
+
+    async def thread(self, *, recording_id: RecordingId) -> tuple[str, str] | None:
+        """``(thread_channel, thread_message_id)`` when the recording has a thread."""
+        ...
+
+    async def add_files(self, *, recording_id: RecordingId, files: Sequence[RecordingFile]) -> None:
+        """Append finished files (kept in the order given).
+
+        Raises:
+            LookupError: no recording has this id.
+        """
+        ...
+
+    async def files(self, *, recording_id: RecordingId) -> Sequence[RecordingFile]:
+        """The mixed file(s) first, then the speakers' files in the order they were added."""
+        ...
+
+    async def events(self, *, recording_id: RecordingId) -> Sequence[RecordingEvent]:
+        """Oldest first."""
+        ...

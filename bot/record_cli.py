@@ -1,0 +1,148 @@
+"""``meetbot record <link>``: record a call from the command line, as a linked Google account."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import shutil
+import sys
+import uuid
+from pathlib import Path
+
+import aiohttp
+from sqlalchemy import select
+
+from bot.core.google_access import GoogleAccess
+from bot.core.model import ChatUser
+from bot.core.recording_access import SpaceProbe, UserTokens
+from bot.core.service import space_from_ref
+from bot.google.meet import MeetRestClient
+from bot.google.oauth import HttpGoogleOAuth
+from bot.settings import Settings, SettingsError
+from bot.web.app import session_options
+from recorder.model import RecordingId, RecordingState, Speaker
+from recorder.ports import Outcome, RecordingJob
+from recorder.service import Recorder
+from storage.crypto import TokenCipher
+from storage.db import create_engine, run_migrations
+from storage.repos.factory import build_repos
+from storage.tables import GoogleAccountRow
+
+logger = logging.getLogger(__name__)
+
+
+class _Printer:
+    """Progress on stderr; the outcome is kept for the summary."""
+
+    def __init__(self) -> None:
+        self.outcome: Outcome | None = None
+
+    async def state_changed(
+        self,
+        *,
+        recording_id: RecordingId,
+        state: RecordingState,
+        cause: str,
+        conference_record: str | None = None,
+    ) -> None:
+        print(f"meetbot record: {state.value} ({cause})", file=sys.stderr)
+
+    async def speakers_changed(
+        self, *, recording_id: RecordingId, present: tuple[Speaker, ...]
+    ) -> None:
+        names = ", ".join(s.display_name for s in present)
+        print(f"meetbot record: in the call: {names}", file=sys.stderr)
+
+    async def finished(self, *, recording_id: RecordingId, outcome: Outcome) -> None:
+        self.outcome = outcome
+
+
+async def record(
+    settings: Settings, *, ref: str, user: str | None, out_dir: Path, max_seconds: float | None
+) -> int:
+    """Record ``ref`` until the call ends (or ``max_seconds``); print a JSON summary."""
+    space = space_from_ref(ref)
+    if space is None:
+        raise SettingsError(f"not a Meet link, meeting code or space name: {ref}")
+    key = settings.storage.token_key
+    if key is None:
+        raise SettingsError("MEETBOT_STORAGE_TOKEN_KEY is needed to read the linked account")
+    engine = create_engine(settings.storage.resolved_database_url())
+    try:
+        await run_migrations(engine)
+        repos = build_repos(engine=engine, cipher=TokenCipher(key=key.get_secret_value()))
+        chat_user = await _pick_user(engine, user)
+        async with aiohttp.ClientSession() as http:
+            oauth = HttpGoogleOAuth(settings=settings.google, redirect_uri="", session=http)
+            google = GoogleAccess(accounts=repos.accounts, oauth=oauth)
+            meet = MeetRestClient(settings=settings.google)
+            printer = _Printer()
+            recorder = Recorder(options=session_options(settings), http=http)
+            job = RecordingJob(
+                recording_id=RecordingId(uuid.uuid4().hex),
+                space=space,
+                work_dir=settings.storage.recordings_dir() / f"cli-{uuid.uuid4().hex}",
+                tokens=UserTokens(google=google, user=chat_user),
+                probe=SpaceProbe(google=google, meet=meet, user=chat_user),
+                events=printer,
+            )
+            recorder.start(job)
+            waiter = asyncio.ensure_future(recorder.wait(job.recording_id))
+            try:
+                await asyncio.wait_for(asyncio.shield(waiter), max_seconds)
+            except TimeoutError:
+                recorder.stop(job.recording_id, by="the command line (time limit)")
+            finally:
+                await waiter
+                await recorder.aclose()
+    finally:
+        await engine.dispose()
+    return _summarize(printer.outcome, out_dir)
+
+
+async def _pick_user(engine: object, user: str | None) -> ChatUser:
+    """``platform:team:user``, or the only linked account."""
+    if user is not None:
+        platform, team, user_id = user.split(":", 2)
+        return ChatUser(platform, team, user_id)  # type: ignore[arg-type]
+    async with engine.connect() as conn:  # type: ignore[attr-defined]
+        rows = (await conn.execute(select(GoogleAccountRow).limit(2))).all()
+    if len(rows) != 1:
+        raise SettingsError("pass --user platform:team:user (which linked Google account to use)")
+    row = rows[0]
+    return ChatUser(row.platform, row.team_id, row.user_id)
+
+
+def _summarize(outcome: Outcome | None, out_dir: Path) -> int:
+    if outcome is None or not outcome.ok or outcome.result is None:
+        cause = outcome.cause if outcome else "no outcome"
+        print(json.dumps({"ok": False, "cause": cause}))
+        return 1
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result = outcome.result
+    files = []
+    for output in ([result.mixed] if result.mixed else []) + list(result.speakers):
+        target = out_dir / output.filename
+        shutil.move(output.path, target)
+        files.append(
+            {
+                "path": str(target),
+                "seconds": round(output.duration, 2),
+                "bytes": output.size,
+                "speaker": output.speaker.display_name if output.speaker else None,
+            }
+        )
+    print(
+        json.dumps(
+            {
+                "ok": True,
+                "partial": outcome.partial,
+                "cause": outcome.cause,
+                "duration": round(outcome.duration, 2),
+                "files": files,
+            },
+            indent=2,
+        )
+    )
+    return 0

@@ -1,0 +1,77 @@
+"""What the recorder needs from its host (the bot) and what it reports back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from recorder.capture.finalize import FinalizeResult
+from recorder.errors import RecorderError
+from recorder.model import RecordingId, RecordingState, Speaker
+from recorder.signaling import TokenSource
+
+__all__ = ["ConferenceProbe", "Outcome", "RecordingEvents", "RecordingJob", "TokenSource"]
+
+
+class ConferenceProbe(Protocol):
+    """Whether a call is running in a space (Meet REST ``spaces.get``)."""
+
+    async def active_conference(self, *, space: str) -> str | None:
+        """The active conference record's name, or None when no call is running."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How a recording ended.
+
+    Attributes:
+        ok: files were produced and hold audio (a ``partial`` one is still ok).
+        partial: the capture stopped before the call did (lost media, a crash, a restart).
+        cause: in plain words, why it ended or failed.
+        error: the failure, when there was one.
+        result: the finished files, when there are any.
+        speakers: everyone heard or seen in the call.
+    """
+
+    ok: bool
+    partial: bool
+    cause: str
+    error: RecorderError | None = None
+    result: FinalizeResult | None = None
+    duration: float = 0.0
+    speakers: tuple[Speaker, ...] = ()
+    stopped_by: str | None = None
+
+
+class RecordingEvents(Protocol):
+    """The recorder's progress, for the bot to store and show. Must not raise."""
+
+    async def state_changed(
+        self,
+        *,
+        recording_id: RecordingId,
+        state: RecordingState,
+        cause: str,
+        conference_record: str | None = None,
+    ) -> None: ...
+
+    async def speakers_changed(
+        self, *, recording_id: RecordingId, present: tuple[Speaker, ...]
+    ) -> None: ...
+
+    async def finished(self, *, recording_id: RecordingId, outcome: Outcome) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingJob:
+    """One recording to run: which space, as whom, where its files go, who to tell."""
+
+    recording_id: RecordingId
+    space: str
+    work_dir: Path
+    tokens: TokenSource
+    probe: ConferenceProbe
+    events: RecordingEvents
+    labels: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,350 @@
+"""One recording from Record to files: wait for the call, join, capture, reconnect, finalize."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from recorder.capture.capture import CallCapture
+from recorder.capture.finalize import FinalizeError, finalize
+from recorder.client import MEDIA_LOST, ClientState, MeetMediaClient, SessionEnd
+from recorder.errors import (
+    CallNotActive,
+    ConnectRefused,
+    Disconnected,
+    MediaLost,
+    NotAdmitted,
+    RecorderError,
+    RefusalReason,
+)
+from recorder.model import RecordingState, Speaker
+from recorder.ports import Outcome, RecordingJob
+from recorder.signaling import MediaSignaling
+
+logger = logging.getLogger(__name__)
+
+SHUTDOWN = "shutdown"
+_GOODBYES = {"REASON_CONFERENCE_ENDED", "REASON_CLIENT_LEFT", "REASON_USER_STOPPED"}
+
+
+@dataclass(frozen=True, slots=True)
+class SessionOptions:
+    """Timers and endpoints; see `bot.settings.RecorderSettings` for their meaning."""
+
+    media_base_url: str
+    ice_servers: tuple[str, ...]
+    call_timeout: float
+    poll_interval: float
+    admit_timeout: float
+    reconnect_window: float
+    reconnect_attempts: int
+
+
+class RecordingSession:
+    """Runs one `RecordingJob`; `run` returns its `Outcome` and never raises (but cancels)."""
+
+    def __init__(
+        self,
+        *,
+        job: RecordingJob,
+        options: SessionOptions,
+        http: aiohttp.ClientSession,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.job = job
+        self._opts = options
+        self._clock = clock
+        self._signaling = MediaSignaling(
+            session=http, base_url=options.media_base_url, tokens=job.tokens
+        )
+        self.capture = CallCapture(work_dir=job.work_dir / "capture", clock=clock)
+        self._stop = asyncio.Event()
+        self.stopped_by: str | None = None
+        self.client: MeetMediaClient | None = None
+        self._present: tuple[Speaker, ...] = ()
+        self._dirty = asyncio.Event()
+        self._reporting = True
+        self.speaker_interval = 2.0
+
+    def request_stop(self, *, by: str) -> None:
+        """Leave the call and finish the files (Stop button, shutdown)."""
+        if not self._stop.is_set():
+            self.stopped_by = by
+            self._stop.set()
+
+    async def run(self) -> Outcome:
+        reporter = asyncio.ensure_future(self._report_speakers())
+        syncer = asyncio.ensure_future(self._keep_files_current())
+        end: SessionEnd | None = None
+        failure: RecorderError | None = None
+        try:
+            end = await self._record()
+        except RecorderError as exc:
+            logger.warning("recording failed: %s", exc)
+            failure = exc
+        finally:
+            syncer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await syncer
+            # not cancelled: a report may be mid-write in the host's database
+            self._reporting = False
+            self._dirty.set()
+            await reporter
+        return await self._finish(end=end, failure=failure)
+
+    async def _keep_files_current(self) -> None:
+        """Pads quiet speakers' files with silence every second, so a crash loses little."""
+        while True:
+            await asyncio.sleep(1.0)
+            if self.capture.started:
+                self.capture.sync()
+
+    async def _report_speakers(self) -> None:
+        """Tells the host who is in the call, at most once per `speaker_interval`."""
+        while True:
+            await self._dirty.wait()
+            self._dirty.clear()
+            if not self._reporting:
+                return
+            await self.job.events.speakers_changed(
+                recording_id=self.job.recording_id, present=self._present
+            )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.speaker_interval)
+
+    # --- phases ---------------------------------------------------------------------------
+
+    async def _record(self) -> SessionEnd:
+        record = await self._wait_for_call()
+        await self._state(RecordingState.STARTING, "the call is active", record)
+        attempts = 0
+        while True:
+            end = await self._one_session(reconnecting=attempts > 0)
+            if end is None or end.reason in _GOODBYES:
+                return end or SessionEnd(reason="REASON_CLIENT_LEFT")
+            if attempts >= self._opts.reconnect_attempts or not await self._still_active():
+                if self.capture.started:
+                    return end
+                raise MediaLost(f"the connection to Meet was lost ({end.reason})")
+            attempts += 1
+            logger.warning("media lost (%s); reconnecting, attempt %d", end.reason, attempts)
+
+    async def _wait_for_call(self) -> str | None:
+        deadline = self._clock() + self._opts.call_timeout
+        while not self._stop.is_set():
+            record = await self.job.probe.active_conference(space=self.job.space)
+            if record is not None:
+                return record
+            if self._clock() >= deadline:
+                raise CallNotActive("nobody started the call in time")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self._opts.poll_interval)
+        raise CallNotActive("stopped before the call started")
+
+    async def _one_session(self, *, reconnecting: bool) -> SessionEnd | None:
+        """Connect (retrying CONNECTIONS_EXHAUSTED on a reconnect), join, capture until the end.
+
+        Returns None when asked to stop before joining, or the call ended while reconnecting.
+        """
+        client = await self._connect(reconnecting=reconnecting)
+        if client is None:
+            return None
+        self.client = client
+        try:
+            await self._state(RecordingState.WAITING, "waiting to be admitted")
+            if not await self._wait_joined(client):
+                return client.ended.result() if client.ended.done() else None
+            if not self.capture.started:
+                self.capture.start()
+            await self._state(RecordingState.RECORDING, "joined the call")
+            stop: asyncio.Future[Any] = asyncio.ensure_future(self._stop.wait())
+            ended: asyncio.Future[Any] = client.ended
+            try:
+                await asyncio.wait({stop, ended}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stop.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await stop
+            if client.ended.done():
+                return client.ended.result()
+            return await client.leave()
+        finally:
+            await client.close()
+
+    async def _wait_joined(self, client: MeetMediaClient) -> bool:
+        stop = asyncio.ensure_future(self._stop.wait())
+        joined = asyncio.ensure_future(client.wait_joined(within=self._opts.admit_timeout))
+        try:
+            await asyncio.wait({stop, joined}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await stop
+        if not joined.done():
+            joined.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await joined
+            await client.leave()
+            return False
+        if joined.result():
+            return True
+        if client.ended.done():
+            end = client.ended.result()
+            if end.reason in _GOODBYES:
+                raise Disconnected(end.reason)
+            raise MediaLost(f"the connection ended before Meet admitted us ({end.reason})")
+        raise NotAdmitted("Meet did not let the recorder in (nobody consented in time)")
+
+    async def _connect(self, *, reconnecting: bool) -> MeetMediaClient | None:
+        deadline = self._clock() + self._opts.reconnect_window
+        while True:
+            client = MeetMediaClient(
+                signaling=self._signaling,
+                space=self.job.space,
+                observer=_Observer(self),
+                ice_servers=self._opts.ice_servers,
+                confirmation_timeout=int(self._opts.admit_timeout),
+                clock=self._clock,
+            )
+            try:
+                await client.connect()
+            except ConnectRefused as exc:
+                retry = _retry_reconnect(exc, reconnecting, self._clock() < deadline)
+                if retry is None:
+                    return None
+                if not retry:
+                    raise
+                delay = min(self._opts.poll_interval, max(0.0, deadline - self._clock()))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), delay)
+                if self._stop.is_set():
+                    return None
+                continue
+            return client
+
+    async def _still_active(self) -> bool:
+        try:
+            return await self.job.probe.active_conference(space=self.job.space) is not None
+        except Exception:
+            logger.warning("could not check whether the call is still running", exc_info=True)
+            return True
+
+    async def _finish(
+        self, *, end: SessionEnd | None = None, failure: RecorderError | None = None
+    ) -> Outcome:
+        summary = self.capture.close()
+        speakers = tuple(t.speaker for t in summary.tracks)
+        partial = (
+            failure is not None
+            or self.stopped_by == SHUTDOWN
+            or (end is not None and end.reason not in _GOODBYES)
+        )
+        cause = _cause(end, failure, self.stopped_by)
+        if not self.capture.started or not summary.voiced:
+            error = failure or RecorderError("no audio was captured: nobody spoke while we were in")
+            return Outcome(
+                ok=False,
+                partial=False,
+                cause=_cause(None, error, None),
+                error=error,
+                duration=summary.duration,
+                speakers=speakers,
+                stopped_by=self.stopped_by,
+            )
+        await self._state(RecordingState.FINALIZING, cause)
+        try:
+            result = await asyncio.to_thread(
+                finalize,
+                work_dir=self.job.work_dir / "capture",
+                out_dir=self.job.work_dir / "out",
+                duration=summary.duration,
+            )
+        except (FinalizeError, OSError) as exc:
+            logger.exception("finalizing failed")
+            error = RecorderError(f"the files could not be written: {exc}")
+            return Outcome(
+                ok=False,
+                partial=partial,
+                cause=str(error),
+                error=error,
+                duration=summary.duration,
+                speakers=speakers,
+            )
+        return Outcome(
+            ok=result.voiced,
+            partial=partial,
+            cause=cause,
+            error=failure,
+            result=result,
+            duration=result.duration,
+            speakers=speakers,
+            stopped_by=self.stopped_by,
+        )
+
+    async def _state(self, state: RecordingState, cause: str, record: str | None = None) -> None:
+        await self.job.events.state_changed(
+            recording_id=self.job.recording_id,
+            state=state,
+            cause=cause,
+            conference_record=record,
+        )
+
+    def speakers_changed(self, present: tuple[Speaker, ...]) -> None:
+        if present != self._present:
+            self._present = present
+            self._dirty.set()
+
+
+def _retry_reconnect(exc: ConnectRefused, reconnecting: bool, in_window: bool) -> bool | None:
+    """True: try again soon; False: give up (raise); None: the call is over (stop quietly)."""
+    if exc.reason is RefusalReason.NO_ACTIVE_CONFERENCE and reconnecting:
+        return None
+    if exc.reason is RefusalReason.CONNECTIONS_EXHAUSTED:
+        return in_window
+    return False
+
+
+def _cause(end: SessionEnd | None, failure: RecorderError | None, stopped_by: str | None) -> str:
+    if failure is not None:
+        return str(failure)
+    if stopped_by == SHUTDOWN:
+        return "the bot was shut down during the call"
+    if stopped_by is not None:
+        return f"stopped by {stopped_by}"
+    reason = end.reason if end is not None else "REASON_CLIENT_LEFT"
+    return {
+        "REASON_CONFERENCE_ENDED": "the call ended",
+        "REASON_USER_STOPPED": "someone in the call stopped the recording",
+        "REASON_CLIENT_LEFT": "the recorder left the call",
+        "REASON_SESSION_UNHEALTHY": "Meet ended the session as unhealthy",
+        MEDIA_LOST: "the connection to Meet was lost",
+    }.get(reason, f"Meet ended the session ({reason})")
+
+
+class _Observer:
+    """Forwards the client's callbacks to the capture and the session."""
+
+    def __init__(self, session: RecordingSession) -> None:
+        self._session = session
+
+    def on_state(self, state: ClientState) -> None:
+        logger.debug("client state %s", state.value)
+
+    def on_speakers(self, present: tuple[Speaker, ...], renamed: tuple[Speaker, ...]) -> None:
+        for speaker in renamed:
+            self._session.capture.rename(speaker)
+        self._session.speakers_changed(present)
+
+    def on_audio(
+        self, *, speaker: Speaker, payload: bytes, ssrc: int, seq: int, rtp_ts: int, arrival: float
+    ) -> None:
+        self._session.capture.audio(
+            speaker=speaker, payload=payload, ssrc=ssrc, seq=seq, rtp_ts=rtp_ts, arrival=arrival
+        )

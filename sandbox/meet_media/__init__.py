@@ -1,0 +1,1 @@
+"""The Meet Media API emulator: Meet's SFU answering ``connectActiveConference`` over aiortc."""
