@@ -35,6 +35,7 @@ browser-deps:
 
 bench: $(STAMP)
 	$(BIN)/python bench/ack.py
+	$(BIN)/python bench/recorder.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .mypy_cache .ruff_cache

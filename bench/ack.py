@@ -14,100 +14,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
-import os
-import re
-import socket
 import statistics
-import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
 from slack_sdk.signature import SignatureVerifier
-
-ROOT = Path(__file__).resolve().parents[1]
-MEETBOT = [sys.executable, "-m", "bot"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def _spawn(args: list[str], env: dict[str, str], ready: str) -> asyncio.subprocess.Process:
-    proc = await asyncio.create_subprocess_exec(
-        *args, env=env, cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
-    )
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()
-        if not line:
-            break
-        if re.search(ready, line):
-            return proc
-    proc.kill()
-    raise RuntimeError(f"{args[-1]} did not start")
-
-
-@contextlib.asynccontextmanager
-async def _stack(data_dir: Path) -> AsyncIterator[tuple[str, str]]:
-    """Start emulators and bot; yield (bot_url, emulators_url)."""
-    emu_port, bot_port = _free_port(), _free_port()
-    bot_url, emu_url = f"http://127.0.0.1:{bot_port}", f"http://127.0.0.1:{emu_port}"
-    base_env = {k: v for k, v in os.environ.items() if not k.startswith("MEETBOT_")}
-    base_env["MEETBOT_LOG_LEVEL"] = "WARNING"
-    emu = await _spawn(
-        [*MEETBOT, "emulators", "--port", str(emu_port), "--bot-url", bot_url],
-        base_env,
-        "emulators on",
-    )
-    procs = [emu]
-    try:
-        async with (
-            aiohttp.ClientSession() as http,
-            http.get(f"{emu_url}/sandbox/api/config") as resp,
-        ):
-            config = await resp.json()
-        env = dict(base_env)
-        for group, values in config["bot_settings"].items():
-            for key, value in values.items():
-                env[f"MEETBOT_{group.upper()}_{key.upper()}"] = value
-        env["MEETBOT_STORAGE_DATA_DIR"] = str(data_dir)
-        env["MEETBOT_STORAGE_TOKEN_KEY"] = _key()
-        env["MEETBOT_HTTP_PUBLIC_URL"] = bot_url
-        procs.append(
-            await _spawn([*MEETBOT, "serve", "--port", str(bot_port)], env, "listening on")
-        )
-        yield bot_url, emu_url
-    finally:
-        for proc in procs:
-            proc.terminate()
-            await proc.wait()
-
-
-def _key() -> str:
-    from storage.crypto import generate_key
-
-    return generate_key()
-
-
-async def _prepare(http: aiohttp.ClientSession, emu_url: str) -> str:
-    """Install the app, link a Google account; return the signing secret."""
-    api = f"{emu_url}/sandbox/api"
-    async with http.post(f"{api}/slack/install", json={}) as resp:
-        assert resp.status == 200, await resp.text()
-    async with http.post(f"{api}/google/consent", json={"user": "U0ALICE"}) as resp:
-        assert resp.status == 200, await resp.text()
-    async with http.get(f"{api}/config") as resp:
-        return str((await resp.json())["signing_secret"])
+from stack import prepare, stack
 
 
 async def _fire(
@@ -190,8 +107,8 @@ async def main() -> None:
     parser.add_argument("--text", default="new bench")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="meetbot-bench-") as tmp:
-        async with _stack(Path(tmp)) as (bot_url, emu_url), aiohttp.ClientSession() as http:
-            secret = await _prepare(http, emu_url)
+        async with stack(Path(tmp)) as (bot_url, emu_url), aiohttp.ClientSession() as http:
+            secret = await prepare(http, emu_url)
             await _load(bot_url, secret, rate=20, duration=1, text=args.text)  # warm-up
             result = await _load(
                 bot_url, secret, rate=args.rate, duration=args.duration, text=args.text

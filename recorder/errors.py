@@ -5,6 +5,7 @@
  │    ├── ``MediaAuthError``      401/403: token expired, scope missing, not enrolled
  │    └── ``ConnectRefused``      Meet refused with a documented reason (`RefusalReason`)
  ├── ``CallNotActive``            the call never started while we waited
+ ├── ``Cancelled``                stopped before the call started: nothing to record
  ├── ``NotAdmitted``              connected, but Meet never let us in (consent)
  ├── ``Disconnected``             Meet ended the session (`DisconnectReason`)
  └── ``MediaLost``                the connection died without a goodbye
@@ -58,6 +59,14 @@ class ConnectRefused(SignalingError):
 
 class CallNotActive(RecorderError):
     """No call started in the space within the wait."""
+
+
+class Cancelled(RecorderError):
+    """Stopped before anything was recorded (``stopped_by`` says who)."""
+
+    def __init__(self, stopped_by: str | None) -> None:
+        super().__init__("stopped before the call started")
+        self.stopped_by = stopped_by
 
 
 class NotAdmitted(RecorderError):

@@ -17,6 +17,7 @@ from recorder.capture.finalize import FinalizeError, finalize
 from recorder.client import MEDIA_LOST, ClientState, MeetMediaClient, SessionEnd
 from recorder.errors import (
     CallNotActive,
+    Cancelled,
     ConnectRefused,
     Disconnected,
     MediaLost,
@@ -146,7 +147,7 @@ class RecordingSession:
                 raise CallNotActive("nobody started the call in time")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), self._opts.poll_interval)
-        raise CallNotActive("stopped before the call started")
+        raise Cancelled(self.stopped_by)
 
     async def _one_session(self, *, reconnecting: bool) -> SessionEnd | None:
         """Connect (retrying CONNECTIONS_EXHAUSTED on a reconnect), join, capture until the end.

@@ -117,6 +117,8 @@ class RecordingFlow:
         active = await self.recordings.active_for_space(space_name=space)
         if active is None or not self._recorder.stop(active.id, by=user.user_id):
             return texts.not_recording()
+        if active.state in (RecordingState.STARTING, RecordingState.WAITING):
+            return texts.cancelling(user.user_id)
         return texts.stopping(user.user_id)
 
     async def live_for(self, meeting: Meeting) -> Recording | None:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from bot.core.replies import LinkButton, Reply
 from recorder.errors import (
     CallNotActive,
+    Cancelled,
     ConnectRefused,
     Disconnected,
     MediaAuthError,
@@ -123,12 +124,17 @@ def results(
     return Reply(
         text="\n".join(lines),
         links=links,
-        context="Links are private to this channel and expire; ask again with `/meet status`.",
+        context="Download links are signed for this channel and expire.",
     )
 
 
 def failure(error: RecorderError | None, cause: str) -> Reply:
     """Why the recording failed, in words, and what to do."""
+    if isinstance(error, Cancelled):
+        who = f" by <@{error.stopped_by}>" if error.stopped_by else ""
+        return Reply(
+            text=f"Recording cancelled{who} before the call started; nothing was recorded."
+        )
     what, hint = explain(error, cause)
     return Reply(text=f":x: *The recording failed*: {what}.\n{hint}")
 
@@ -147,6 +153,8 @@ def explain(error: RecorderError | None, cause: str) -> tuple[str, str]:
             "everyone in the call must be enrolled in the Developer Preview)",
             "Ask your admin to enroll them, or use Meet's own recording meanwhile.",
         )
+    if isinstance(error, Cancelled):
+        return ("it was cancelled before the call started", "Nothing was recorded.")
     if isinstance(error, CallNotActive):
         return ("nobody started the call while I waited", "Start the call, then press *Record*.")
     if isinstance(error, NotAdmitted):
@@ -170,6 +178,13 @@ def already_recording(started_by: str) -> Reply:
 
 def not_recording() -> Reply:
     return Reply(text="Nothing is being recorded in this meeting right now.")
+
+
+def cancelling(by: str) -> Reply:
+    return Reply(
+        text=f"Cancelling the recording for <@{by}>: the call had not started, so "
+        "nothing was recorded."
+    )
 
 
 def stopping(by: str) -> Reply:

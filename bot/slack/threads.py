@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from slack_sdk.errors import SlackApiError
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.errors import ChatPlatformError
@@ -30,7 +31,7 @@ class SlackThreads:
                 blocks=reply_blocks(reply),
                 unfurl_links=False,
             )
-        except SlackApiError as exc:
+        except (SlackApiError, SlackClientError, aiohttp.ClientError) as exc:
             raise ChatPlatformError("message not posted", reason=_reason(exc)) from exc
         return CardRef(channel_id=str(resp["channel"]), message_id=str(resp["ts"]))
 
@@ -43,7 +44,7 @@ class SlackThreads:
                 text=reply_text(reply),
                 blocks=reply_blocks(reply),
             )
-        except SlackApiError as exc:
+        except (SlackApiError, SlackClientError, aiohttp.ClientError) as exc:
             raise ChatPlatformError("message not updated", reason=_reason(exc)) from exc
 
     async def update_card(self, *, team_id: str, ref: CardRef, card: MeetingCard) -> None:
@@ -55,7 +56,7 @@ class SlackThreads:
                 text=card.fallback_text,
                 blocks=card_blocks(card),
             )
-        except SlackApiError as exc:
+        except (SlackApiError, SlackClientError, aiohttp.ClientError) as exc:
             raise ChatPlatformError("card not updated", reason=_reason(exc)) from exc
 
     async def _client(self, team_id: str) -> AsyncWebClient:
@@ -65,5 +66,7 @@ class SlackThreads:
         return client
 
 
-def _reason(exc: SlackApiError) -> str:
-    return str(exc.response.get("error", "unknown_error"))
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error", "unknown_error"))
+    return f"unreachable: {exc}"

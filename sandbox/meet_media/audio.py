@@ -13,6 +13,8 @@ from typing import Any
 
 import av
 
+from sandbox.meet_media import samples
+
 logger = logging.getLogger(__name__)
 
 SAMPLE_RATE = 48_000
@@ -105,6 +107,8 @@ class AudioLibrary:
 
     async def load(self, path: str) -> EncodedAudio | None:
         """The encoded file, encoding it in a thread the first time; None if unreadable."""
+        if samples.is_sample(path):
+            path = await asyncio.to_thread(samples.sample_path, path)
         try:
             stat = os.stat(path)
         except OSError as exc:

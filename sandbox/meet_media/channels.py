@@ -52,9 +52,13 @@ class Channels:
 
     def send(self, label: str, message: Json) -> bool:
         """Send one JSON text frame; False if that channel is not open."""
+        return self.send_text(label, encode(message))
+
+    def send_text(self, label: str, text: str) -> bool:
+        """Send ``text`` as it is (fault injection sends malformed frames this way)."""
         if not self.is_open(label):
             return False
-        self._open[label].send(encode(message))
+        self._open[label].send(text)
         return True
 
     async def drain(self, *, within: float) -> None:

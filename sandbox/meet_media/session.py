@@ -238,6 +238,10 @@ class MediaSession:
         except ConnectionError:
             logger.debug("sandbox Meet media %s: transport gone", self.trace_id)
 
+    def inject(self, label: str, text: str) -> bool:
+        """Fault injection: send ``text`` verbatim on the ``label`` channel."""
+        return self._channels.send_text(label, text)
+
     def end(self, reason: str, *, response: messages.Json | None = None) -> None:
         """End the session (a key of `ENDINGS`): final status if any, then close the peer."""
         if not self.live:

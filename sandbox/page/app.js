@@ -85,6 +85,12 @@ function special(inner) {
   return `<a href="${escapeHtml(safeUrl(url))}" target="_blank" rel="noopener noreferrer">${escapeHtml(text)}</a>`;
 }
 
+// The emoji codes meetbot uses, as Slack shows them.
+const EMOJI = {
+  red_circle: "🔴", hourglass: "⌛", white_check_mark: "✅", x: "❌",
+  movie_camera: "🎥", warning: "⚠️",
+};
+
 function mrkdwn(text) {
   const saved = [];
   const keep = (html) => `\u0000${saved.push(html) - 1}\u0000`;
@@ -96,6 +102,7 @@ function mrkdwn(text) {
   out = out.replace(/(^|[\s(])\*([^*\n]+)\*(?=$|[\s).,!?:;])/g, "$1<strong>$2</strong>");
   out = out.replace(/(^|[\s(])_([^_\n]+)_(?=$|[\s).,!?:;])/g, "$1<em>$2</em>");
   out = out.replace(/(^|[\s(])~([^~\n]+)~(?=$|[\s).,!?:;])/g, "$1<del>$2</del>");
+  out = out.replace(/:([a-z_]+):/g, (code, name) => EMOJI[name] || code);
   out = out.replace(/\n/g, "<br>");
   return out.replace(/\u0000(\d+)\u0000/g, (_, i) => saved[Number(i)]);
 }
@@ -448,7 +455,10 @@ function spaceItem(space) {
   start.disabled = active;
   start.addEventListener("click", () => meetCall("meet/conferences", {
     space: space.name,
-    participants: ["Alice", "Bob", "Carol"].map((name) => ({ name, audio: null })),
+    // built-in sample voices taking turns and talking over each other
+    participants: ["Alice", "Bob", "Carol"].map((name, i) => ({
+      name, audio: `sample:${name.toLowerCase()}`, speak_at: 1 + 2.5 * i,
+    })),
   }));
   const end = el("button", "btn danger small", "End call");
   end.type = "button";

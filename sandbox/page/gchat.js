@@ -62,6 +62,13 @@
   }
 
   // Plain message text: Chat's *bold*, _italic_ and <url|label> links.
+  // Chat renders <users/{id}> as a mention of that person.
+  function mentionName(id) {
+    const users = (chat.config && chat.config.users) || [];
+    const user = users.find((u) => u.name === `users/${id}`);
+    return user ? user.display_name : id;
+  }
+
   function plainText(text) {
     const escaped = String(text || "")
       .replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
@@ -69,6 +76,7 @@
       .replace(/&lt;(https?:\/\/[^|&\s]+)\|([^&]+?)&gt;/g, (_, url, label) =>
         `<a href="${url}">${label}</a>`)
       .replace(/&lt;(https?:\/\/[^|&\s]+)&gt;/g, (_, url) => `<a href="${url}">${url}</a>`)
+      .replace(/&lt;users\/([\w.-]+)&gt;/g, (_, id) => `<b>@${mentionName(id)}</b>`)
       .replace(/\*([^*\n]+)\*/g, "<b>$1</b>")
       .replace(/(^|\s)_([^_\n]+)_/g, "$1<i>$2</i>")
       .replace(/\n/g, "<br>");

@@ -156,7 +156,7 @@ def _speaker_files(outcome: Outcome) -> dict[str, Path]:
 async def test_three_overlapping_speakers_each_get_their_own_aligned_file(rig: Rig) -> None:
     session, events = rig.session()
     await rig.call({"Ann": 0.6, "Ben": 0.9, "Cy": 1.2})
-    outcome = await _record_until_end(rig, session, frames=55)
+    outcome = await _record_until_end(rig, session, frames=40)
     assert outcome.ok, outcome.cause
     assert not outcome.partial
     assert outcome.cause == "the call ended"
@@ -188,7 +188,7 @@ async def test_routes_by_mid_when_the_answer_has_no_ssrc_lines(rig: Rig) -> None
     rig.emulator.state.media.set_faults(rig.space, strip_ssrc=True)
     session, _ = rig.session()
     await rig.call({"Ann": 0.5, "Ben": 0.5})
-    outcome = await _record_until_end(rig, session, frames=55)
+    outcome = await _record_until_end(rig, session, frames=40)
     assert outcome.ok, outcome.cause
     assert sorted(_speaker_files(outcome)) == ["Ann", "Ben"]
 
@@ -276,3 +276,29 @@ async def test_a_call_that_never_starts_fails_with_the_reason(rig: Rig) -> None:
     outcome = await asyncio.wait_for(session.run(), 10)
     assert not outcome.ok
     assert isinstance(outcome.error, CallNotActive)
+
+
+async def test_malformed_and_unknown_server_messages_are_skipped(rig: Rig) -> None:
+    session, _ = rig.session()
+    await rig.call({"Ann": 0.6}, seconds=1.5)
+    run = asyncio.ensure_future(session.run())
+
+    async def joined() -> bool:
+        return bool(rig.media()) and rig.media()[-1]["state"] == "joined"
+
+    await eventually(joined, within=10, what="the recorder to join")
+    live = rig.emulator.state.media.live_session(rig.space)
+    for label, text in [
+        ("session-control", "{not json"),
+        ("session-control", '{"resources": [{"sessionStatus": {"connectionState": 7}}]}'),
+        ("participants", '{"resources": [{"id": 9, "participant": {"futureField": {}}}]}'),
+        ("media-entries", "[1, 2, 3]"),
+        ("media-stats", '{"resources": [{"configuration": {"uploadIntervalSeconds": "x"}}]}'),
+        ("session-control", '{"somethingNew": {"a": 1}}'),
+    ]:
+        assert live.inject(label, text)
+    await rig.until_spoken(50)
+    await rig.emulator.control.end_conference(space=rig.code)
+    outcome = await asyncio.wait_for(run, 15)
+    assert outcome.ok, outcome.cause
+    assert sorted(_speaker_files(outcome)) == ["Ann"]

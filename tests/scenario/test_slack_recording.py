@@ -70,7 +70,7 @@ async def test_record_three_speakers_then_end_delivers_playable_files(
     live_card = next(m for m in await bot.messages() if m["ts"] == card["ts"])
     assert "meet_stop" in json.dumps(live_card["blocks"])
 
-    await _spoken(bot, code, frames=70)
+    await _spoken(bot, code, frames=50)
     await bot.api("POST", "meet/conferences/end", {"space": code})
 
     async def results() -> Any:
@@ -160,8 +160,10 @@ async def test_one_recorder_per_call(connected_bot: SandboxBot, tmp_path: Path) 
     await bot.command("stop")
     await bot.settle()
 
-    async def failed() -> Any:
-        return [m for m in await _thread(bot, card) if "The recording failed" in m["text"]]
+    assert "nothing was recorded" in (await bot.ephemerals())[-1]
 
-    [message] = await eventually(failed, within=10, what="the stopped recording's report")
-    assert "nobody started the call" in message["text"]
+    async def cancelled() -> Any:
+        return [m for m in await _thread(bot, card) if "Recording cancelled by" in m["text"]]
+
+    [message] = await eventually(cancelled, within=10, what="the cancelled recording's report")
+    assert "<@U0ALICE> before the call started" in message["text"]
