@@ -21,6 +21,11 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 async def live_bot(tmp_path: Path) -> AsyncIterator[RunningServer]:
+    """The real bot in sandbox mode; Chromium is required under CI, else the test skips."""
+    if not chromium_available():
+        if os.environ.get("CI"):
+            pytest.fail("chromium is required in CI (make browser-deps installs it)")
+        pytest.skip("needs /usr/bin/chromium")
     settings = sandbox_test_settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", data_dir=tmp_path / "data"
     )
@@ -32,10 +37,6 @@ async def live_bot(tmp_path: Path) -> AsyncIterator[RunningServer]:
 
 
 async def test_new_meeting_and_end_from_the_page(live_bot: RunningServer, tmp_path: Path) -> None:
-    if not chromium_available():
-        if os.environ.get("CI"):
-            pytest.fail("chromium is required in CI (make browser-deps installs it)")
-        pytest.skip("needs /usr/bin/chromium")
     async with chromium(tmp_path / "profile") as browser:
         page = await browser.new_page(f"{live_bot.base_url}/sandbox/")
         await page.wait_for("document.body.dataset.ready === 'true'")
@@ -73,10 +74,6 @@ async def test_new_meeting_and_end_from_the_page(live_bot: RunningServer, tmp_pa
 async def test_record_a_call_and_play_the_files_from_the_page(
     live_bot: RunningServer, tmp_path: Path
 ) -> None:
-    if not chromium_available():
-        if os.environ.get("CI"):
-            pytest.fail("chromium is required in CI (make browser-deps installs it)")
-        pytest.skip("needs /usr/bin/chromium")
     base = live_bot.base_url
     async with chromium(tmp_path / "profile") as browser, aiohttp.ClientSession() as http:
         page = await browser.new_page(f"{base}/sandbox/")
@@ -155,10 +152,6 @@ def _button(text: str) -> str:
 
 
 async def test_google_chat_view_new_record_and_end(live_bot: RunningServer, tmp_path: Path) -> None:
-    if not chromium_available():
-        if os.environ.get("CI"):
-            pytest.fail("chromium is required in CI (make browser-deps installs it)")
-        pytest.skip("needs /usr/bin/chromium")
     async with chromium(tmp_path / "profile") as browser, aiohttp.ClientSession() as http:
         await ChatDriver(bot=SandboxBot(server=live_bot, http=http)).connect("alice")
         page = await browser.new_page(f"{live_bot.base_url}/sandbox/#gchat")
