@@ -264,10 +264,19 @@ def check_production(settings: Settings) -> None:
     missing: list[str] = []
     if settings.storage.token_key is None:
         missing.append("MEETBOT_STORAGE_TOKEN_KEY (generate one with `meetbot keygen`)")
-    if settings.slack.app_token is None and settings.slack.signing_secret is None:
-        missing.append("MEETBOT_SLACK_SIGNING_SECRET")
-    if settings.slack.bot_token is None and settings.slack.client_id is None:
+    slack, gchat = settings.slack, settings.gchat
+    if not slack.configured and not gchat.configured:
+        missing.append(
+            "MEETBOT_SLACK_SIGNING_SECRET (Slack) or MEETBOT_GCHAT_AUDIENCE (Google Chat)"
+        )
+    if slack.configured and slack.bot_token is None and slack.client_id is None:
         missing.append("MEETBOT_SLACK_BOT_TOKEN or MEETBOT_SLACK_CLIENT_ID/CLIENT_SECRET")
+    if (
+        gchat.configured
+        and gchat.service_account_file is None
+        and (gchat.service_account_info is None)
+    ):
+        missing.append("MEETBOT_GCHAT_SERVICE_ACCOUNT_FILE (or _SERVICE_ACCOUNT_INFO)")
     if not settings.google.configured or settings.google.client_secret is None:
         missing.append("MEETBOT_GOOGLE_CLIENT_ID and MEETBOT_GOOGLE_CLIENT_SECRET")
     if missing:
