@@ -12,6 +12,7 @@ from pathlib import Path
 
 import aiohttp
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.google_access import GoogleAccess
 from bot.core.model import ChatUser
@@ -101,12 +102,12 @@ async def record(
     return _summarize(printer.outcome, out_dir)
 
 
-async def _pick_user(engine: object, user: str | None) -> ChatUser:
+async def _pick_user(engine: AsyncEngine, user: str | None) -> ChatUser:
     """``platform:team:user``, or the only linked account."""
     if user is not None:
         platform, team, user_id = user.split(":", 2)
         return ChatUser(platform, team, user_id)  # type: ignore[arg-type]
-    async with engine.connect() as conn:  # type: ignore[attr-defined]
+    async with engine.connect() as conn:
         rows = (await conn.execute(select(GoogleAccountRow).limit(2))).all()
     if len(rows) != 1:
         raise SettingsError("pass --user platform:team:user (which linked Google account to use)")

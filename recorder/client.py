@@ -116,6 +116,8 @@ class MeetMediaClient:
         self._ended: asyncio.Future[SessionEnd] = asyncio.get_running_loop().create_future()
         self._joined = asyncio.Event()
         self._stats_task: asyncio.Task[None] | None = None
+        self._stats_config: media_stats.StatsConfiguration | None = None
+        self._stats_changed = asyncio.Event()
         self._request_id = 0
 
     @property
@@ -225,15 +227,23 @@ class MeetMediaClient:
         config = media_stats.parse_update(message).configuration
         if config is None:
             return
-        if self._stats_task is not None:
-            self._stats_task.cancel()
-        self._stats_task = None
-        if config.upload_interval > 0:
-            self._stats_task = asyncio.ensure_future(self._upload_stats(config))
+        self._stats_config = config  # a new configuration re-arms the one upload task
+        self._stats_changed.set()
+        if self._stats_task is None:
+            self._stats_task = asyncio.ensure_future(self._upload_stats())
 
-    async def _upload_stats(self, config: media_stats.StatsConfiguration) -> None:
+    async def _upload_stats(self) -> None:
         while True:
-            await asyncio.sleep(config.upload_interval)
+            self._stats_changed.clear()
+            config = self._stats_config
+            interval = config.upload_interval if config is not None else 0.0
+            if config is None or interval <= 0:  # 0: Meet wants no uploads
+                await self._stats_changed.wait()
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stats_changed.wait(), interval)
+            if self._stats_changed.is_set():
+                continue
             sections = media_stats.filter_sections(self.stats.sections(), config.allowlist)
             channel = self._channels.get(media_stats.LABEL)
             if sections and channel is not None and channel.readyState == "open":

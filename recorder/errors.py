@@ -7,6 +7,7 @@
  ├── ``CallNotActive``            the call never started while we waited
  ├── ``Cancelled``                stopped before the call started: nothing to record
  ├── ``NotAdmitted``              connected, but Meet never let us in (consent)
+ ├── ``NoAudio``                  nobody spoke while the recorder was in: nothing to keep
  ├── ``Disconnected``             Meet ended the session (`DisconnectReason`)
  └── ``MediaLost``                the connection died without a goodbye
 """
@@ -71,6 +72,10 @@ class Cancelled(RecorderError):
 
 class NotAdmitted(RecorderError):
     """Meet kept the client waiting for consent longer than allowed."""
+
+
+class NoAudio(RecorderError):
+    """The capture holds no speech, so there is nothing to deliver."""
 
 
 class Disconnected(RecorderError):

@@ -21,6 +21,7 @@ from recorder.errors import (
     ConnectRefused,
     Disconnected,
     MediaLost,
+    NoAudio,
     NotAdmitted,
     RecorderError,
     RefusalReason,
@@ -249,7 +250,7 @@ class RecordingSession:
         )
         cause = _cause(end, failure, self.stopped_by)
         if not self.capture.started or not summary.voiced:
-            error = failure or RecorderError("no audio was captured: nobody spoke while we were in")
+            error = failure or NoAudio("no audio was captured: nobody spoke while we were in")
             return Outcome(
                 ok=False,
                 partial=False,

@@ -12,6 +12,7 @@ from recorder.errors import (
     Disconnected,
     MediaAuthError,
     MediaLost,
+    NoAudio,
     NotAdmitted,
     RecorderError,
     RefusalReason,
@@ -161,7 +162,7 @@ def explain(error: RecorderError | None, cause: str) -> tuple[str, str]:
         return ("nobody in the call let the recorder in", "Allow it in Meet, then *Record* again.")
     if isinstance(error, Disconnected | MediaLost):
         return (cause, "Press *Record* to try again.")
-    if error is not None and "no audio" in str(error):
+    if isinstance(error, NoAudio):
         return (
             "nobody spoke while the recorder was in the call, so there is nothing to keep",
             "Nothing was saved.",

@@ -132,9 +132,9 @@ class MeetingService:
         elif action is Action.STATUS:
             await self._status(meeting, reply)
         elif action is Action.RECORD:
-            await self._record(inv, _meeting_target(meeting, reply), reply)
+            await self._record(inv, _meeting_target(meeting), reply)
         elif action is Action.STOP:
-            await self._stop(inv, _meeting_target(meeting, reply), reply)
+            await self._stop(inv, _meeting_target(meeting), reply)
 
     async def _record_target(
         self, inv: Invocation, ref: str | None, reply: ChatReply
@@ -144,13 +144,13 @@ class MeetingService:
         if ref:
             found = await self._meetings.find(platform=user.platform, team_id=user.team_id, ref=ref)
             if found is not None:
-                return _meeting_target(found, None)
+                return _meeting_target(found)
             space = space_from_ref(ref)
             if space is None:
                 await reply.ephemeral(reply=messages.no_meeting(ref))
             return Target(space=space, meeting=None) if space else None
         latest = await self._resolve(inv, None, reply)
-        return _meeting_target(latest, reply) if latest else None
+        return _meeting_target(latest) if latest else None
 
     async def _record(self, inv: Invocation, target: Target | None, reply: ChatReply) -> None:
         if target is None:
@@ -334,7 +334,7 @@ class MeetingService:
         return moved
 
 
-def _meeting_target(meeting: Meeting, reply: ChatReply | None) -> Target | None:
+def _meeting_target(meeting: Meeting) -> Target | None:
     if meeting.space_name is None:
         return None
     return Target(space=meeting.space_name, meeting=meeting)

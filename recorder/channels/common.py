@@ -154,6 +154,18 @@ def encode_response(response: Response) -> str:
     return dumps({"response": response_object(response)})
 
 
+def encode_resources(
+    type_key: str, resources: list[dict[str, Any]], deleted: tuple[int, ...]
+) -> str:
+    """A server message of snapshots (``{"id", type_key: body}`` given whole) and deletions."""
+    message: dict[str, Any] = {}
+    if resources:
+        message["resources"] = resources
+    if deleted:
+        message["deletedResources"] = [{"id": i, type_key: True} for i in deleted]
+    return dumps(message)
+
+
 def dumps(message: dict[str, Any]) -> str:
     """Serialize a message compactly."""
     return json.dumps(message, separators=(",", ":"))

@@ -87,12 +87,8 @@ def encode_update(update: MediaEntriesUpdate) -> str:
     Returns:
         The server message as JSON text.
     """
-    message: dict[str, Any] = {}
-    if update.resources:
-        message["resources"] = [_encode_entry(entry) for entry in update.resources]
-    if update.deleted:
-        message["deletedResources"] = [{"id": i, "mediaEntry": True} for i in update.deleted]
-    return common.dumps(message)
+    resources = [_encode_entry(entry) for entry in update.resources]
+    return common.encode_resources("mediaEntry", resources, update.deleted)
 
 
 def _encode_entry(entry: MediaEntry) -> dict[str, Any]:

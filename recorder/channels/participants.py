@@ -99,12 +99,8 @@ def encode_update(update: ParticipantsUpdate) -> str:
     Returns:
         The server message as JSON text.
     """
-    message: dict[str, Any] = {}
-    if update.resources:
-        message["resources"] = [_encode_participant(p) for p in update.resources]
-    if update.deleted:
-        message["deletedResources"] = [{"id": i, "participant": True} for i in update.deleted]
-    return common.dumps(message)
+    resources = [_encode_participant(p) for p in update.resources]
+    return common.encode_resources("participant", resources, update.deleted)
 
 
 def _encode_participant(participant: Participant) -> dict[str, Any]:

@@ -302,3 +302,20 @@ async def test_malformed_and_unknown_server_messages_are_skipped(rig: Rig) -> No
     outcome = await asyncio.wait_for(run, 15)
     assert outcome.ok, outcome.cause
     assert sorted(_speaker_files(outcome)) == ["Ann"]
+
+
+async def test_stats_are_uploaded_on_the_interval_meet_asks_for(rig: Rig) -> None:
+    rig.emulator.state.media.set_faults(rig.space, stats_interval=0.1)
+    session, _ = rig.session()
+    await rig.call({"Ann": 0.3}, seconds=1.5)
+    run = asyncio.ensure_future(session.run())
+
+    async def uploaded() -> bool:
+        return bool(rig.media()) and rig.media()[-1]["stats_uploads"] >= 3
+
+    await eventually(uploaded, within=10, what="three stats uploads")
+    await rig.emulator.control.end_conference(space=rig.code)
+    outcome = await asyncio.wait_for(run, 15)
+    assert session.client is not None
+    assert session.client.uploads >= 3
+    assert outcome.ok, outcome.cause
