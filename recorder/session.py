@@ -250,6 +250,8 @@ class RecordingSession:
         )
         cause = _cause(end, failure, self.stopped_by)
         if not self.capture.started or not summary.voiced:
+            if failure is None and not self.capture.started and self.stopped_by is not None:
+                failure = Cancelled(self.stopped_by)  # stopped while Meet held us for consent
             error = failure or NoAudio("no audio was captured: nobody spoke while we were in")
             return Outcome(
                 ok=False,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -191,6 +192,8 @@ class RecordingFlow:
         )
         await self._post_thread(done or recording, reply)
         await self._show(done or recording, RecordingState.READY, outcome.cause)
+        # the outputs now live in the blob store; the capture is no longer needed
+        await asyncio.to_thread(shutil.rmtree, recording.work_dir, ignore_errors=True)
 
     async def _fail(self, recording: Recording, outcome: Outcome) -> None:
         what, _ = texts.explain(outcome.error, outcome.cause)

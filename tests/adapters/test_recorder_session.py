@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from bot.google.meet import MeetRestClient
-from recorder.errors import CallNotActive, ConnectRefused, RefusalReason
+from recorder.errors import CallNotActive, Cancelled, ConnectRefused, RefusalReason
 from recorder.model import RecordingId, RecordingState, Speaker
 from recorder.ports import Outcome, RecordingJob
 from recorder.session import RecordingSession, SessionOptions
@@ -319,3 +319,20 @@ async def test_stats_are_uploaded_on_the_interval_meet_asks_for(rig: Rig) -> Non
     assert session.client is not None
     assert session.client.uploads >= 3
     assert outcome.ok, outcome.cause
+
+
+async def test_stop_while_waiting_for_consent_is_a_cancellation(rig: Rig) -> None:
+    rig.emulator.state.media.set_faults(rig.space, consent_delay=30)
+    session, events = rig.session()
+    await rig.call({"Ann": 0.3})
+    run = asyncio.ensure_future(session.run())
+
+    async def waiting() -> bool:
+        return RecordingState.WAITING in events.states
+
+    await eventually(waiting, within=10, what="Meet to hold the recorder for consent")
+    session.request_stop(by="U0BOB")
+    outcome = await asyncio.wait_for(run, 10)
+    assert not outcome.ok
+    assert isinstance(outcome.error, Cancelled)
+    assert outcome.error.stopped_by == "U0BOB"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from pathlib import Path
@@ -96,6 +97,11 @@ async def test_record_three_speakers_then_end_delivers_playable_files(
                 downloads[name] = (path, response.headers["Content-Type"])
     assert sorted(downloads) == ["Ann.ogg", "Ben.ogg", "Cy.ogg", "recording.m4a"]
     assert downloads["recording.m4a"][1] == "audio/mp4"
+
+    async def capture_removed() -> bool:  # the capture is gone once delivered
+        return not await asyncio.to_thread(Path(recording.work_dir).exists)
+
+    await eventually(capture_removed, within=5, what="the capture to be removed")
     assert downloads["Ann.ogg"][1] == "audio/ogg"
     mixed = decode(downloads["recording.m4a"][0])
     assert abs(len(mixed) / 48_000 - (recording.duration or 0)) < 0.15
