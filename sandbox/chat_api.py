@@ -16,16 +16,16 @@ from sandbox.chat_rules import (
     check_message_id,
     check_not_empty,
     check_query,
-    insufficient_scopes,
     mask_fields,
     parse_message,
     reply_option,
     settable,
-    unauthenticated,
 )
 from sandbox.chat_state import APP_USER, ChatMessage, ChatSpace, ChatState, rfc3339
-from sandbox.google_meet_requests import ApiError
+from sandbox.google_meet_requests import ApiError, insufficient_scopes, unauthenticated
 from sandbox.google_state import GoogleEmulatorState
+
+CHAT_SERVICE = "chat.googleapis.com"
 
 logger = logging.getLogger(__name__)
 
@@ -228,14 +228,14 @@ def _authenticate(state: ChatState, google: GoogleEmulatorState, request: web.Re
     header = request.headers.get("Authorization", "")
     token = header[7:].strip() if header[:7].lower() == "bearer " else ""
     if not token:
-        raise unauthenticated(missing=True)
+        raise unauthenticated(None, service=CHAT_SERVICE)
     grant, _ = google.authenticate(token)
     if grant is not None:
         scopes = set(grant.scopes)
     else:
         claims = state.keys.verify_service_account_jwt(token)
         if claims is None:
-            raise unauthenticated(missing=False)
+            raise unauthenticated("ACCESS_TOKEN_TYPE_UNSUPPORTED", service=CHAT_SERVICE)
         scopes = set(str(claims.get("scope", "")).split())
     if SCOPE_BOT not in scopes:
-        raise insufficient_scopes()
+        raise insufficient_scopes(service=CHAT_SERVICE)

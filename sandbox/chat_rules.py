@@ -128,38 +128,3 @@ def reply_option(value: str | None) -> str:
     if option not in REPLY_OPTIONS.values():
         raise ApiError(400, f"Invalid value at 'message_reply_option', \"{value}\"")
     return option
-
-
-def unauthenticated(*, missing: bool) -> ApiError:
-    """401 for a missing or refused bearer token."""
-    challenge = 'Bearer realm="https://accounts.google.com/"'
-    if missing:
-        return ApiError(
-            401,
-            "Request is missing required authentication credential. Expected OAuth 2 access "
-            "token, login cookie or other valid authentication credential.",
-            details=[_error_info("CREDENTIALS_MISSING")],
-            headers={"WWW-Authenticate": challenge},
-        )
-    return ApiError(
-        401,
-        details=[_error_info("ACCESS_TOKEN_TYPE_UNSUPPORTED")],
-        headers={"WWW-Authenticate": f'{challenge}, error="invalid_token"'},
-    )
-
-
-def insufficient_scopes() -> ApiError:
-    return ApiError(
-        403,
-        "Request had insufficient authentication scopes.",
-        details=[_error_info("ACCESS_TOKEN_SCOPE_INSUFFICIENT")],
-    )
-
-
-def _error_info(reason: str) -> Json:
-    return {
-        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-        "reason": reason,
-        "domain": "googleapis.com",
-        "metadata": {"service": "chat.googleapis.com"},
-    }

@@ -63,7 +63,10 @@ class ApiError(Exception):
         return {"error": error}
 
 
-def unauthenticated(reason: str | None) -> ApiError:
+MEET_SERVICE = "meet.googleapis.com"
+
+
+def unauthenticated(reason: str | None, *, service: str = MEET_SERVICE) -> ApiError:
     """401 for a missing token (``reason`` None) or a refused one (expired, revoked...)."""
     challenge = 'Bearer realm="https://accounts.google.com/"'
     if reason is None:
@@ -71,30 +74,30 @@ def unauthenticated(reason: str | None) -> ApiError:
             401,
             "Request is missing required authentication credential. Expected OAuth 2 access "
             "token, login cookie or other valid authentication credential.",
-            details=[_error_info("CREDENTIALS_MISSING")],
+            details=[_error_info("CREDENTIALS_MISSING", service)],
             headers={"WWW-Authenticate": challenge},
         )
     return ApiError(
         401,
-        details=[_error_info(reason)],
+        details=[_error_info(reason, service)],
         headers={"WWW-Authenticate": f'{challenge}, error="invalid_token"'},
     )
 
 
-def insufficient_scopes() -> ApiError:
+def insufficient_scopes(*, service: str = MEET_SERVICE) -> ApiError:
     return ApiError(
         403,
         "Request had insufficient authentication scopes.",
-        details=[_error_info("ACCESS_TOKEN_SCOPE_INSUFFICIENT")],
+        details=[_error_info("ACCESS_TOKEN_SCOPE_INSUFFICIENT", service)],
     )
 
 
-def _error_info(reason: str) -> Json:
+def _error_info(reason: str, service: str) -> Json:
     return {
         "@type": "type.googleapis.com/google.rpc.ErrorInfo",
         "reason": reason,
         "domain": "googleapis.com",
-        "metadata": {"service": "meet.googleapis.com"},
+        "metadata": {"service": service},
     }
 
 
