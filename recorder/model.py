@@ -32,6 +32,7 @@ class FileKind(StrEnum):
 
     MIXED = "mixed"
     SPEAKER = "speaker"
+    TRANSCRIPT = "transcript"  # TXT, WebVTT, SRT or JSON of the live transcript
 
 
 @dataclass(frozen=True, slots=True)

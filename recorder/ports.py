@@ -10,6 +10,7 @@ from recorder.capture.finalize import FinalizeResult
 from recorder.errors import RecorderError
 from recorder.model import RecordingId, RecordingState, Speaker
 from recorder.signaling import TokenSource
+from recorder.transcribe.model import Segment
 
 __all__ = ["ConferenceProbe", "Outcome", "RecordingEvents", "RecordingJob", "TokenSource"]
 
@@ -33,6 +34,9 @@ class Outcome:
         error: the failure, when there was one.
         result: the finished files, when there are any.
         speakers: everyone heard or seen in the call.
+        segments: the whole transcript, in call order (empty when nobody said a word or
+            transcription was off).
+        transcript_error: why there is no transcript although there was audio, if so.
     """
 
     ok: bool
@@ -43,6 +47,8 @@ class Outcome:
     duration: float = 0.0
     speakers: tuple[Speaker, ...] = ()
     stopped_by: str | None = None
+    segments: tuple[Segment, ...] = ()
+    transcript_error: str | None = None
 
 
 class RecordingEvents(Protocol):
@@ -61,6 +67,12 @@ class RecordingEvents(Protocol):
         self, *, recording_id: RecordingId, present: tuple[Speaker, ...]
     ) -> None: ...
 
+    async def transcribed(
+        self, *, recording_id: RecordingId, segments: tuple[Segment, ...]
+    ) -> None:
+        """New transcript segments, as they are produced during the call (store them)."""
+        ...
+
     async def finished(self, *, recording_id: RecordingId, outcome: Outcome) -> None: ...
 
 
@@ -75,3 +87,4 @@ class RecordingJob:
     probe: ConferenceProbe
     events: RecordingEvents
     labels: dict[str, str] = field(default_factory=dict)
+    transcribe: bool = True

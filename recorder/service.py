@@ -12,6 +12,7 @@ import aiohttp
 from recorder.model import RecordingId
 from recorder.ports import Outcome, RecordingJob
 from recorder.session import SHUTDOWN, RecordingSession, SessionOptions
+from recorder.transcribe.transcriber import Transcriber
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,8 @@ class Recorder:
         options: timers and endpoints for every session.
         http: the shared HTTP session (signalling).
         max_concurrent: recordings at once; `start` raises `RecorderBusy` beyond it.
+        transcriber: transcribes every job that asks for it, shared by all calls (the host
+            owns and closes it); None records without transcripts.
     """
 
     def __init__(
@@ -44,11 +47,13 @@ class Recorder:
         http: aiohttp.ClientSession,
         max_concurrent: int = 50,
         session_factory: Callable[..., RecordingSession] = RecordingSession,
+        transcriber: Transcriber | None = None,
     ) -> None:
         self._options = options
         self._http = http
         self._max = max_concurrent
         self._factory = session_factory
+        self._transcriber = transcriber
         self._running: dict[RecordingId, Running] = {}
         self._closing = False
 
@@ -60,7 +65,9 @@ class Recorder:
             return self._running[job.recording_id].session
         if len(self._running) >= self._max:
             raise RecorderBusy(f"already recording {len(self._running)} calls")
-        session = self._factory(job=job, options=self._options, http=self._http)
+        session = self._factory(
+            job=job, options=self._options, http=self._http, transcriber=self._transcriber
+        )
         task = asyncio.create_task(self._run(session), name=f"recording-{job.recording_id}")
         self._running[job.recording_id] = Running(session=session, task=task)
         return session

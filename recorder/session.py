@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 
 from recorder.capture.capture import CallCapture
-from recorder.capture.finalize import FinalizeError, finalize
+from recorder.capture.finalize import MIXED_NAME, FinalizeError, finalize
 from recorder.client import MEDIA_LOST, ClientState, MeetMediaClient, SessionEnd
 from recorder.errors import (
     CallNotActive,
@@ -29,6 +29,9 @@ from recorder.errors import (
 from recorder.model import RecordingState, Speaker
 from recorder.ports import Outcome, RecordingJob
 from recorder.signaling import MediaSignaling
+from recorder.transcribe.live import LiveTranscript
+from recorder.transcribe.model import Segment
+from recorder.transcribe.transcriber import Transcriber
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +53,11 @@ class SessionOptions:
 
 
 class RecordingSession:
-    """Runs one `RecordingJob`; `run` returns its `Outcome` and never raises (but cancels)."""
+    """Runs one `RecordingJob`; `run` returns its `Outcome` and never raises (but cancels).
+
+    While the call runs, the capture's audio is also mixed and, with a ``transcriber`` and
+    ``job.transcribe``, transcribed (segments go to ``job.events.transcribed``).
+    """
 
     def __init__(
         self,
@@ -59,6 +66,7 @@ class RecordingSession:
         options: SessionOptions,
         http: aiohttp.ClientSession,
         clock: Callable[[], float] = time.monotonic,
+        transcriber: Transcriber | None = None,
     ) -> None:
         self.job = job
         self._opts = options
@@ -66,7 +74,14 @@ class RecordingSession:
         self._signaling = MediaSignaling(
             session=http, base_url=options.media_base_url, tokens=job.tokens
         )
-        self.capture = CallCapture(work_dir=job.work_dir / "capture", clock=clock)
+        self.live = LiveTranscript(
+            mixed_dest=job.work_dir / "live" / MIXED_NAME,
+            transcriber=transcriber if job.transcribe else None,
+            on_segments=self._transcribed,
+        )
+        self.capture = CallCapture(
+            work_dir=job.work_dir / "capture", clock=clock, listener=self.live
+        )
         self._stop = asyncio.Event()
         self.stopped_by: str | None = None
         self.client: MeetMediaClient | None = None
@@ -82,6 +97,13 @@ class RecordingSession:
             self._stop.set()
 
     async def run(self) -> Outcome:
+        self.live.start()
+        try:
+            return await self._run()
+        finally:
+            await self.live.abort()  # only does something if cancelled before it was closed
+
+    async def _run(self) -> Outcome:
         reporter = asyncio.ensure_future(self._report_speakers())
         syncer = asyncio.ensure_future(self._keep_files_current())
         end: SessionEnd | None = None
@@ -250,6 +272,7 @@ class RecordingSession:
         )
         cause = _cause(end, failure, self.stopped_by)
         if not self.capture.started or not summary.voiced:
+            await self.live.close(duration=summary.duration)
             if failure is None and not self.capture.started and self.stopped_by is not None:
                 failure = Cancelled(self.stopped_by)  # stopped while Meet held us for consent
             error = failure or NoAudio("no audio was captured: nobody spoke while we were in")
@@ -263,12 +286,14 @@ class RecordingSession:
                 stopped_by=self.stopped_by,
             )
         await self._state(RecordingState.FINALIZING, cause)
+        live = await self.live.close(duration=summary.duration)
         try:
             result = await asyncio.to_thread(
                 finalize,
                 work_dir=self.job.work_dir / "capture",
                 out_dir=self.job.work_dir / "out",
                 duration=summary.duration,
+                premixed=live.mixed,
             )
         except (FinalizeError, OSError) as exc:
             logger.exception("finalizing failed")
@@ -280,6 +305,8 @@ class RecordingSession:
                 error=error,
                 duration=summary.duration,
                 speakers=speakers,
+                segments=live.segments,
+                transcript_error=live.error,
             )
         return Outcome(
             ok=result.voiced,
@@ -290,7 +317,12 @@ class RecordingSession:
             duration=result.duration,
             speakers=speakers,
             stopped_by=self.stopped_by,
+            segments=live.segments,
+            transcript_error=live.error,
         )
+
+    async def _transcribed(self, segments: tuple[Segment, ...]) -> None:
+        await self.job.events.transcribed(recording_id=self.job.recording_id, segments=segments)
 
     async def _state(self, state: RecordingState, cause: str, record: str | None = None) -> None:
         await self.job.events.state_changed(

@@ -113,13 +113,16 @@ def build_sandbox(config: SandboxConfig) -> Sandbox:
         slack.app = dataclasses.replace(slack.app, **overrides)
     if config.app_token is not None:
         slack.use_app_token(config.app_token)
+    google = GoogleEmulatorState()
+    # the demo shows Meet's own artifacts too, as if the organizer had turned them on
+    google.meet.artifacts.configure({"recording": "on", "transcript": "on", "smart_notes": "on"})
     return Sandbox(
         config=config,
         slack=slack,
         responses=ResponseUrls(workspace=slack),
         faults=FaultInjector(),
         socket=SocketModeHub(workspace=slack),
-        google=GoogleEmulatorState(),
+        google=google,
         chat=ChatState(),
     )
 

@@ -65,6 +65,9 @@ class GoogleControlApi:
             ("POST", "meet/media/faults", self.media_faults),
             ("POST", "meet/media/stop", self.media_stop),
             ("GET", "meet/media", self.media_sessions),
+            ("POST", "meet/artifacts", self.artifacts_policy),
+            ("POST", "meet/artifacts/hold", self.artifacts_hold),
+            ("GET", "meet/artifacts", self.artifacts),
         ]
         for method, path, handler in routes:
             app.router.add_route(method, f"{PREFIX}/{path}", guarded(handler))
@@ -168,3 +171,24 @@ class GoogleControlApi:
         """Every Media API session (``?space=`` narrows to one space)."""
         space = request.query.get("space") or None
         return web.json_response({"sessions": self._meet.media_sessions(space=space)})
+
+    async def artifacts_policy(self, request: web.Request) -> web.Response:
+        """``{"delay", "recording", "transcript", "smart_notes"}``; the keys given change."""
+        body = await json_body(request)
+        return web.json_response(self._meet.set_artifacts(changes=body))
+
+    async def artifacts_hold(self, request: web.Request) -> web.Response:
+        """``{"conference" | "space", "seconds"}``: files stay ungenerated that long from now."""
+        body = await json_body(request)
+        ref = body.get("conference") or body.get("space")
+        if not isinstance(ref, str) or not ref:
+            raise ControlError("give 'conference' (a conference record name) or 'space'")
+        seconds = body.get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+            raise ControlError("'seconds' must be a number >= 0")
+        return web.json_response(self._meet.hold_artifacts(ref=ref, seconds=float(seconds)))
+
+    async def artifacts(self, request: web.Request) -> web.Response:
+        """The policy and each call's artifacts (``?space=`` or ``?conference=`` narrows)."""
+        ref = request.query.get("conference") or request.query.get("space") or None
+        return web.json_response(self._meet.artifacts(ref=ref))

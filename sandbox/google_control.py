@@ -20,6 +20,7 @@ from sandbox.google_meet_store import (
 )
 from sandbox.google_oauth import AUTH_PATH, REVOKE_PATH, TOKEN_PATH, add_oauth_routes
 from sandbox.google_state import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, GoogleEmulatorState
+from sandbox.meet_media import samples
 from sandbox.meet_media.reasons import INJECTABLE
 from sandbox.meet_media.rest import add_media_routes
 from sandbox.meet_rest import MEET_PREFIX, add_meet_routes
@@ -27,7 +28,7 @@ from sandbox.meet_rest import MEET_PREFIX, add_meet_routes
 logger = logging.getLogger(__name__)
 
 Json = dict[str, Any]
-_SPEC_KEYS = frozenset({"name", "audio", "video", "speak_at"})
+_SPEC_KEYS = frozenset({"name", "audio", "video", "speak_at", "says"})
 _FAULT_KEYS = frozenset(
     {"refuse", "strip_ssrc", "consent_delay", "stats_interval", "exhausted_window"}
 )
@@ -85,8 +86,9 @@ class GoogleControl:
     ) -> Json:
         """Start a call in a space (name, meeting code or URI) with signed-in participants.
 
-        Each participant is ``{"name", "audio", "video", "speak_at"}``; only ``name`` is
-        required. The specs are kept on the participants for the media emulator.
+        Each participant is ``{"name", "audio", "video", "speak_at", "says"}``; only
+        ``name`` is required. The specs are kept on the participants for the media emulator;
+        ``says`` (a list of lines) is what Meet's own transcript gives them.
 
         Raises:
             ControlError: 400 bad participant, 404 unknown space, 409 a call is active.
@@ -177,6 +179,61 @@ class GoogleControl:
         name = self._space(space).name if space else None
         return self._state.media.describe(space=name)
 
+    def set_artifacts(self, *, changes: Mapping[str, Any]) -> Json:
+        """Which Meet artifacts calls get and how long their files take (see `ArtifactPolicy`).
+
+        Raises:
+            ControlError: 400 unknown key or bad value (nothing changes then).
+        """
+        try:
+            return self._state.meet.artifacts.configure(changes).to_json()
+        except ValueError as exc:
+            raise ControlError(str(exc)) from exc
+
+    def hold_artifacts(self, *, ref: str, seconds: float) -> Json:
+        """Keep a call's artifact files "not yet generated" until ``seconds`` from now.
+
+        ``ref`` is a conference record name, or a space (its latest call).
+
+        Raises:
+            ControlError: 404 unknown call or no artifacts, 409 files generated already.
+        """
+        record = self._record(ref)
+        try:
+            self._state.meet.artifacts.hold(record.name, seconds)
+        except LookupError as exc:
+            raise ControlError(str(exc.args[0]), status=404) from exc
+        except ValueError as exc:
+            raise ControlError(str(exc), status=409) from exc
+        return self._state.meet.artifacts.describe(record.name)
+
+    def artifacts(self, *, ref: str | None = None) -> Json:
+        """The policy and every call's artifacts, oldest first (``ref``: one space or call)."""
+        meet = self._state.meet
+        if ref is None:
+            records = list(meet.conferences.values())
+        elif ref.startswith("conferenceRecords/"):
+            records = [self._record(ref)]
+        else:
+            name = self._space(ref).name
+            records = [r for r in meet.conferences.values() if r.space == name]
+        return {
+            "policy": meet.artifacts.policy.to_json(),
+            "conferences": [meet.artifacts.describe(record.name) for record in records],
+        }
+
+    def _record(self, ref: str) -> ConferenceRecordState:
+        meet = self._state.meet
+        if ref.startswith("conferenceRecords/"):
+            record = meet.conferences.get(ref)
+        else:
+            space = self._space(ref).name
+            calls = [r for r in meet.conferences.values() if r.space == space]
+            record = max(calls, key=lambda r: r.start_time, default=None)
+        if record is None:
+            raise ControlError(f"no such call: {ref}", status=404)
+        return record
+
     def _space(self, ref: str) -> SpaceRecord:
         space = self._state.meet.find_space(ref)
         if space is None:
@@ -188,6 +245,7 @@ def _spec(raw: Mapping[str, Any]) -> ParticipantSpec:
     unknown = set(raw) - _SPEC_KEYS
     name, audio = raw.get("name"), raw.get("audio")
     video, speak_at = raw.get("video", False), raw.get("speak_at", 0.0)
+    says = raw.get("says", [])
     if unknown:
         raise ControlError(f"unknown participant fields: {sorted(unknown)}", status=400)
     if not isinstance(name, str) or not name.strip():
@@ -198,7 +256,23 @@ def _spec(raw: Mapping[str, Any]) -> ParticipantSpec:
         raise ControlError("participant video must be a boolean", status=400)
     if isinstance(speak_at, bool) or not isinstance(speak_at, int | float) or speak_at < 0:
         raise ControlError("participant speak_at must be seconds >= 0", status=400)
-    return ParticipantSpec(name=name, audio=audio, video=video, speak_at=float(speak_at))
+    if not isinstance(says, list) or not all(isinstance(s, str) and s.strip() for s in says):
+        raise ControlError("participant says must be a list of non-empty lines", status=400)
+    if not says and audio is not None:
+        says = _sample_lines(audio)
+    return ParticipantSpec(
+        name=name, audio=audio, video=video, speak_at=float(speak_at), says=tuple(says)
+    )
+
+
+def _sample_lines(audio: str) -> list[str]:
+    """What a recorded sample voice says, for Meet's own transcript of it."""
+    if not samples.is_sample(audio):
+        return []
+    voice = audio.removeprefix(samples.PREFIX).strip().lower()
+    if voice not in samples.RECORDED:
+        return []
+    return [str(line["text"]) for line in samples.script() if line["speaker"] == voice]
 
 
 def _fault_changes(raw: Mapping[str, Any]) -> dict[str, Any]:

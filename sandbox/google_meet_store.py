@@ -1,4 +1,8 @@
-"""The Meet emulator's resources (spaces, conference records, participants) and their JSON."""
+"""The Meet emulator's resources (spaces, conference records, participants) and their JSON.
+
+Meet's own artifacts (recordings, transcripts, smart notes) live in `MeetArtifacts`, told
+here when calls start, gain participants and end.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,11 @@ import string
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
+
+from sandbox.google_time import rfc3339 as rfc3339  # re-exported for the media emulator
+from sandbox.meet_artifacts import MeetArtifacts
 
 logger = logging.getLogger(__name__)
 
@@ -19,11 +26,6 @@ Json = dict[str, Any]
 MEET_URI = "https://meet.google.com/"
 RECORD_TTL = timedelta(days=30)
 _ID_CHARS = string.ascii_letters + string.digits
-
-
-def rfc3339(moment: datetime) -> str:
-    """Google's timestamp form: UTC, microseconds, ``Z``."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def default_config() -> Json:
@@ -63,12 +65,16 @@ class UnknownParticipant(LookupError):
 
 @dataclass(frozen=True, slots=True)
 class ParticipantSpec:
-    """How a simulated participant behaves: who, which audio file, video, when to speak."""
+    """How a simulated participant behaves: who, which audio file, video, when to speak.
+
+    ``says`` are the lines Meet's transcript gives them (the media side ignores them).
+    """
 
     name: str
     audio: str | None = None
     video: bool = False
     speak_at: float = 0.0
+    says: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -142,6 +148,10 @@ class ConferenceRecordState:
             data["expireTime"] = rfc3339(self.end_time + RECORD_TTL)
         return data
 
+    def expired(self, now: datetime) -> bool:
+        """Meet deletes a record, and its artifacts, 30 days after the call ends."""
+        return self.end_time is not None and self.end_time + RECORD_TTL <= now
+
 
 class MeetStore:
     """Spaces and conferences, with the lifecycle the REST and control APIs share."""
@@ -150,6 +160,7 @@ class MeetStore:
         self.now = now
         self.spaces: dict[str, SpaceRecord] = {}
         self.conferences: dict[str, ConferenceRecordState] = {}
+        self.artifacts = MeetArtifacts(now=now)
 
     def create_space(self, *, owner: str, client_id: str, config: Json) -> SpaceRecord:
         name = "spaces/" + "".join(secrets.choice(_ID_CHARS) for _ in range(12))
@@ -178,6 +189,7 @@ class MeetStore:
             record.participants.append(self._join(record, spec, now))
         self.conferences[record.name] = record
         space.active_conference = record.name
+        self.artifacts.participants_present(record, space.config)
         logger.info("sandbox conference %s started in %s", record.name, space.name)
         return record
 
@@ -192,6 +204,7 @@ class MeetStore:
             for session in participant.sessions:
                 session.end_time = session.end_time or now
         space.active_conference = None
+        self.artifacts.conference_ended(record)
         logger.info("sandbox conference %s ended", record.name)
         return record
 
@@ -215,6 +228,7 @@ class MeetStore:
             earlier.latest_end_time = None
             session = f"{earlier.name}/participantSessions/{uuid.uuid4().hex}"
             earlier.sessions.append(SessionRecord(session, now))
+        self.artifacts.participants_present(record, space.config)
         logger.info("sandbox conference %s: %d joined", record.name, len(specs))
         return record
 

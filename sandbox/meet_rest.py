@@ -7,6 +7,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -33,6 +34,7 @@ from sandbox.google_meet_store import (
     default_config,
 )
 from sandbox.google_state import GoogleEmulatorState, Grant
+from sandbox.meet_artifacts import ArtifactKind
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +86,7 @@ class Call:
         record = self.state.meet.conferences.get(
             f"conferenceRecords/{self.ids['conferenceRecordsId']}"
         )
-        if record is None:
+        if record is None or record.expired(self.state.now()):
             raise ApiError(404)
         if not self.sees(self.state.meet.spaces[record.space]):
             raise ApiError(403)
@@ -134,7 +136,7 @@ async def _list_records(call: Call) -> Json:
             },
         )
         for record in sorted(meet.conferences.values(), key=lambda r: r.start_time, reverse=True)
-        if call.sees(meet.spaces[record.space])
+        if call.sees(meet.spaces[record.space]) and not record.expired(call.state.now())
     ]
     return _filtered_page(call, "conferenceRecords", rows, default=25, maximum=100)
 
@@ -169,10 +171,50 @@ async def _get_session(call: Call) -> Json:
     return _named(participant.sessions, wanted).to_json()
 
 
-async def _no_artifacts(call: Call) -> Json:
-    """Recordings, transcripts and smart notes: the sandbox generates none (yet)."""
-    call.record()
-    return {}
+async def _list_artifacts(kind: ArtifactKind, call: Call) -> Json:
+    """Recordings, transcripts or smart notes, by start time (all share one start)."""
+    record = call.record()
+    items = call.state.meet.artifacts.listed(record.name, kind)
+    return _page_json(call, kind, items, default=10, maximum=100)
+
+
+async def _get_artifact(kind: ArtifactKind, id_key: str, call: Call) -> Json:
+    record = call.record()
+    found = call.state.meet.artifacts.find(
+        record.name, kind, f"{record.name}/{kind}/{call.ids[id_key]}"
+    )
+    if found is None:
+        raise ApiError(404)
+    return found
+
+
+async def _list_entries(call: Call) -> Json:
+    entries = _entries(call)
+    return _page_json(call, "transcriptEntries", entries, default=10, maximum=100)
+
+
+async def _get_entry(call: Call) -> Json:
+    wanted = f"{_transcript_name(call)}/entries/{call.ids['entriesId']}"
+    found = next((entry for entry in _entries(call) if entry["name"] == wanted), None)
+    if found is None:
+        raise ApiError(404)
+    return found
+
+
+def _transcript_name(call: Call) -> str:
+    return (
+        f"conferenceRecords/{call.ids['conferenceRecordsId']}/transcripts/"
+        + call.ids["transcriptsId"]
+    )
+
+
+def _entries(call: Call) -> list[Json]:
+    """The transcript's entries (none before its file is generated); 404 if no such one."""
+    record = call.record()
+    entries = call.state.meet.artifacts.entries(record.name, _transcript_name(call))
+    if entries is None:
+        raise ApiError(404)
+    return entries
 
 
 def _participant(call: Call) -> ParticipantRecord:
@@ -197,9 +239,14 @@ def _filtered_page(
 ) -> Json:
     """Apply ``filter`` (over each row's filterable fields) and ``pageSize``/``pageToken``."""
     wanted = parse_filter(call.query.get("filter"), _FILTER_FIELDS[key])
-    kept = [resource for resource, values in rows if wanted(values)]
-    items, token = page(kept, query=call.query, default=default, maximum=maximum)
-    data: Json = {key: [item.to_json() for item in items]} if items else {}
+    kept = [resource.to_json() for resource, values in rows if wanted(values)]
+    return _page_json(call, key, kept, default=default, maximum=maximum)
+
+
+def _page_json(call: Call, key: str, items: Sequence[Json], *, default: int, maximum: int) -> Json:
+    """One page (``pageSize``/``pageToken``) of rendered resources, Google's list shape."""
+    shown, token = page(items, query=call.query, default=default, maximum=maximum)
+    data: Json = {key: shown} if shown else {}
     if token:
         data["nextPageToken"] = token
     return data
@@ -216,9 +263,14 @@ ROUTES: dict[str, Callable[[Call], Awaitable[Json]]] = {
     "conferenceRecords.participants.get": _get_participant,
     "conferenceRecords.participants.participantSessions.list": _list_sessions,
     "conferenceRecords.participants.participantSessions.get": _get_session,
-    "conferenceRecords.recordings.list": _no_artifacts,
-    "conferenceRecords.transcripts.list": _no_artifacts,
-    "conferenceRecords.smartNotes.list": _no_artifacts,
+    "conferenceRecords.recordings.list": partial(_list_artifacts, "recordings"),
+    "conferenceRecords.recordings.get": partial(_get_artifact, "recordings", "recordingsId"),
+    "conferenceRecords.transcripts.list": partial(_list_artifacts, "transcripts"),
+    "conferenceRecords.transcripts.get": partial(_get_artifact, "transcripts", "transcriptsId"),
+    "conferenceRecords.transcripts.entries.list": _list_entries,
+    "conferenceRecords.transcripts.entries.get": _get_entry,
+    "conferenceRecords.smartNotes.list": partial(_list_artifacts, "smartNotes"),
+    "conferenceRecords.smartNotes.get": partial(_get_artifact, "smartNotes", "smartNotesId"),
 }
 
 

@@ -1,4 +1,4 @@
-"""Signed, expiring download tokens, each scoped to one stored file."""
+"""Signed, expiring link tokens: downloads scoped to one stored file, pages to one recording."""
 
 from __future__ import annotations
 
@@ -18,8 +18,12 @@ from storage.db import utcnow
 
 # Token layout: base64url(JSON [version, blob_key, filename, content_type, expires_unix])
 # "." base64url(HMAC-SHA256(key, DOMAIN + payload)[:MAC_BYTES]), both without padding.
+# Page tokens: JSON [version, "page:<recording id>", expires_unix], MACed under PAGE_DOMAIN,
+# so neither kind of token verifies as the other.
 _VERSION = 1
 _DOMAIN = b"meetbot/download-link/v1."
+_PAGE_DOMAIN = b"meetbot/meeting-page/v1."
+_PAGE_SUBJECT = "page:"
 MAC_BYTES = 20
 MIN_KEY_BYTES = 16
 _LINK_KEY_LABEL = b"meetbot download-link signing key v1"
@@ -50,8 +54,21 @@ class SignedBlob:
     expires_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class SignedPage:
+    """What a verified page token grants: one recording's meeting page, until then.
+
+    Attributes:
+        recording_id: the recording whose page may be shown.
+        expires_at: when the link stops working (aware UTC, whole seconds).
+    """
+
+    recording_id: str
+    expires_at: datetime
+
+
 class LinkSigner:
-    """Signs and verifies download tokens with HMAC-SHA256.
+    """Signs and verifies download and meeting-page tokens with HMAC-SHA256.
 
     Args:
         key: the secret (at least 16 bytes); see `derive_link_key`.
@@ -84,13 +101,8 @@ class LinkSigner:
         Raises:
             ValueError: ``expires_at`` is naive.
         """
-        if expires_at is None:
-            expires_at = self._clock() + timedelta(seconds=self._ttl)
-        if expires_at.tzinfo is None:
-            raise ValueError("expires_at must be timezone-aware")
-        fields = [_VERSION, blob_key, filename, content_type, int(expires_at.timestamp())]
-        payload = _b64encode(json.dumps(fields, separators=(",", ":")).encode())
-        return f"{payload}.{_b64encode(self._mac(payload))}"
+        expires = self._expiry(expires_at)
+        return self._seal([_VERSION, blob_key, filename, content_type, expires], _DOMAIN)
 
     def verify(self, token: str) -> SignedBlob:
         """Check the token's signature, then its expiry.
@@ -99,20 +111,58 @@ class LinkSigner:
             LinkExpired: the signature is good but the link has expired.
             LinkInvalid: anything else is wrong with the token.
         """
-        payload, dot, mac = token.partition(".")
-        if not dot or not hmac.compare_digest(_b64decode(mac), self._mac(payload)):
-            raise LinkInvalid("bad download link signature")
-        signed = _parse(_b64decode(payload))
-        if self._clock() >= signed.expires_at:
-            raise LinkExpired(f"download link expired at {signed.expires_at.isoformat()}")
+        signed = _parse(self._open(token, _DOMAIN, "download link"))
+        self._check_expiry(signed.expires_at, "download link")
+        return signed
+
+    def sign_page(self, *, recording_id: str, expires_at: datetime | None = None) -> str:
+        """A URL-safe token opening ``recording_id``'s meeting page until ``expires_at``
+        (default: now + ttl). It is not a download token, and no download token is one.
+
+        Raises:
+            ValueError: ``expires_at`` is naive.
+        """
+        subject = _PAGE_SUBJECT + recording_id
+        return self._seal([_VERSION, subject, self._expiry(expires_at)], _PAGE_DOMAIN)
+
+    def verify_page(self, token: str) -> SignedPage:
+        """Check a page token's signature, then its expiry.
+
+        Raises:
+            LinkExpired: the signature is good but the link has expired.
+            LinkInvalid: anything else is wrong with the token (a download token included).
+        """
+        signed = _parse_page(self._open(token, _PAGE_DOMAIN, "page link"))
+        self._check_expiry(signed.expires_at, "page link")
         return signed
 
     def now(self) -> datetime:
         """The current time by the signer's clock (for a response's remaining lifetime)."""
         return self._clock()
 
-    def _mac(self, payload: str) -> bytes:
-        digest = hmac.new(self._key, _DOMAIN + payload.encode(), hashlib.sha256)
+    def _expiry(self, expires_at: datetime | None) -> int:
+        if expires_at is None:
+            expires_at = self._clock() + timedelta(seconds=self._ttl)
+        if expires_at.tzinfo is None:
+            raise ValueError("expires_at must be timezone-aware")
+        return int(expires_at.timestamp())
+
+    def _seal(self, fields: list[object], domain: bytes) -> str:
+        payload = _b64encode(json.dumps(fields, separators=(",", ":")).encode())
+        return f"{payload}.{_b64encode(self._mac(payload, domain))}"
+
+    def _open(self, token: str, domain: bytes, what: str) -> bytes:
+        payload, dot, mac = token.partition(".")
+        if not dot or not hmac.compare_digest(_b64decode(mac), self._mac(payload, domain)):
+            raise LinkInvalid(f"bad {what} signature")
+        return _b64decode(payload)
+
+    def _check_expiry(self, expires_at: datetime, what: str) -> None:
+        if self._clock() >= expires_at:
+            raise LinkExpired(f"{what} expired at {expires_at.isoformat()}")
+
+    def _mac(self, payload: str, domain: bytes = _DOMAIN) -> bytes:
+        digest = hmac.new(self._key, domain + payload.encode(), hashlib.sha256)
         return digest.digest()[:MAC_BYTES]
 
     def __repr__(self) -> str:
@@ -136,23 +186,38 @@ def derive_link_key(token_key: str) -> bytes:
 
 
 def _parse(raw: bytes) -> SignedBlob:
-    try:
-        fields = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise LinkInvalid("malformed download link") from exc
-    match fields:
+    match _json(raw):
         case [1, str(blob_key), str(filename), str(content_type), int(expires)]:
-            try:
-                expires_at = datetime.fromtimestamp(expires, tz=UTC)
-            except (OverflowError, OSError, ValueError) as exc:
-                raise LinkInvalid("malformed download link expiry") from exc
             return SignedBlob(
                 blob_key=blob_key,
                 filename=filename,
                 content_type=content_type,
-                expires_at=expires_at,
+                expires_at=_when(expires),
             )
     raise LinkInvalid("malformed download link")
+
+
+def _parse_page(raw: bytes) -> SignedPage:
+    match _json(raw):
+        case [1, str(subject), int(expires)] if subject.startswith(_PAGE_SUBJECT):
+            recording_id = subject.removeprefix(_PAGE_SUBJECT)
+            if recording_id:
+                return SignedPage(recording_id=recording_id, expires_at=_when(expires))
+    raise LinkInvalid("malformed page link")
+
+
+def _json(raw: bytes) -> object:
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise LinkInvalid("malformed link") from exc
+
+
+def _when(expires: int) -> datetime:
+    try:
+        return datetime.fromtimestamp(expires, tz=UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise LinkInvalid("malformed link expiry") from exc
 
 
 def _b64encode(data: bytes) -> str:

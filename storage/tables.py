@@ -186,6 +186,7 @@ class RecordingRow(Base):
     thread_channel: Mapped[str | None] = mapped_column(String(255))
     thread_message_id: Mapped[str | None] = mapped_column(String(255))
     notice_message_id: Mapped[str | None] = mapped_column(String(255))
+    deleted_at: Mapped[datetime | None]
 
 
 class RecordingFileRow(Base):
@@ -207,6 +208,30 @@ class RecordingFileRow(Base):
     speaker_key: Mapped[str | None] = mapped_column(String(255))
     speaker_name: Mapped[str | None] = mapped_column(Text)
     position: Mapped[int] = mapped_column(Integer)
+
+
+class TranscriptSegmentRow(Base):
+    """One utterance of one speaker in a recording's transcript (seconds on the call clock).
+
+    The unique (recording, speaker, start) makes re-delivered segments harmless.
+    """
+
+    __tablename__ = "transcript_segments"
+    __table_args__ = (
+        UniqueConstraint("recording_id", "speaker_key", "start"),
+        Index(None, "recording_id", "start"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    recording_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("recordings.id", ondelete="CASCADE")
+    )
+    speaker_key: Mapped[str] = mapped_column(String(255))
+    speaker_name: Mapped[str] = mapped_column(Text)
+    start: Mapped[float]
+    end: Mapped[float]
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
 
 
 class RecordingEventRow(Base):

@@ -17,7 +17,10 @@ class NewMeeting:
 
 @dataclass(frozen=True, slots=True)
 class RecordMeeting:
+    """``record [meeting] [--live]``: ``live`` keeps a live transcript message in the thread."""
+
     target: str | None
+    live: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +133,8 @@ def parse(text: str) -> Command:
         return Help()
     if verb in ("new", "create", "start"):
         return _parse_new(rest)
+    if verb == "record":
+        return _parse_record(rest)
     if verb in _TARGETED:
         return _parse_targeted(verb, rest)
     if verb in _BARE:
@@ -145,6 +150,22 @@ def _parse_targeted(verb: str, rest: list[str]) -> Command:
     if len(rest) > 1:
         return Help(problem=f"`{verb}` takes at most one meeting (a link, code or id).")
     return _TARGETED[verb](rest[0] if rest else None)
+
+
+def _parse_record(rest: list[str]) -> Command:
+    words = [word for word in rest if not _is_live_flag(word)]
+    live = len(words) < len(rest)
+    unknown = next((word for word in words if word.startswith("--")), None)
+    if unknown is not None:
+        return Help(problem=f"Unknown option `{unknown}` for `record` (only `--live`).")
+    if len(words) > 1:
+        return Help(problem="`record` takes at most one meeting (a link, code or id).")
+    return RecordMeeting(target=words[0] if words else None, live=live)
+
+
+def _is_live_flag(word: str) -> bool:
+    """``--live``, also as typed on clients that turn ``--`` into a dash (—live, –live)."""
+    return word.lower() in ("--live", "\u2014live", "\u2013live")
 
 
 def _parse_new(rest: list[str]) -> Command:

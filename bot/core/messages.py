@@ -22,7 +22,11 @@ HELP_LINES = (
     "`/meet end [meeting]` end the call for everyone",
     "`/meet status [meeting]` who is in the call right now",
     "`/meet list` recent meetings in this channel",
-    "`/meet record [meeting]` · `/meet stop` record the call (coming soon)",
+    "`/meet record [meeting] [--live]` · `/meet stop` record the call; the transcript and"
+    " files follow in the thread (`--live`: a live transcript during the call)",
+    "`/meet transcript [meeting]` post the latest recording's transcript again",
+    "`/meet delete [meeting]` delete the latest recording, its transcript and links"
+    " (whoever started it, or an admin)",
     "`/meet connect` · `/meet disconnect` link or unlink your Google account",
     "`/meet help` this message",
     "A _meeting_ is a Meet link, a meeting code like `abc-defg-hij`, or left out for the"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from bot.core.model import CardRef
 from bot.core.replies import MeetingCard, Reply
 from recorder.capture.finalize import FinalizeResult
-from recorder.model import RecordingFile, RecordingId
+from recorder.model import FileKind, RecordingFile, RecordingId
 from recorder.ports import RecordingJob
 
 
@@ -36,6 +38,56 @@ class FilePublisher(Protocol):
         """A signed ``/files/...`` URL for ``file``."""
         ...
 
+    async def store_bytes(
+        self,
+        *,
+        recording_id: RecordingId,
+        kind: FileKind,
+        filename: str,
+        content_type: str,
+        data: bytes,
+        duration: float = 0.0,
+    ) -> RecordingFile:
+        """Keep ``data`` as the recording's file ``filename`` (replacing one of that name).
+
+        Raises:
+            ValueError: ``data`` is empty (there are no 0-byte files) or the name is not a
+                plain file name.
+        """
+        ...
+
+    async def delete(self, *, files: Sequence[RecordingFile]) -> int:
+        """Delete the files' blobs; returns how many existed. Their links then answer that
+        the file is no longer available."""
+        ...
+
+
+class MeetingPageLinks(Protocol):
+    """Signed links to a recording's meeting page (``/meetings/<recording id>``)."""
+
+    def link(self, *, recording_id: RecordingId) -> str:
+        """An absolute, signed, expiring URL of the page."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadTarget:
+    """Where a recording's messages go: a channel (space) and, usually, a thread in it."""
+
+    platform: str
+    team_id: str
+    channel_id: str
+    thread_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """One file to share in a thread (Slack files upload v2)."""
+
+    filename: str
+    title: str
+    data: bytes
+
 
 class ChatThreads(Protocol):
     """Posts and edits messages in a workspace outside any request (background work)."""
@@ -52,4 +104,17 @@ class ChatThreads(Protocol):
 
     async def update_card(self, *, team_id: str, ref: CardRef, card: MeetingCard) -> None:
         """Edit a meeting card in place."""
+        ...
+
+    async def upload(
+        self,
+        *,
+        team_id: str,
+        channel_id: str,
+        thread_id: str | None,
+        files: tuple[Upload, ...],
+        comment: str,
+    ) -> bool:
+        """Share ``files`` in the thread with ``comment``; False when the platform cannot
+        (Google Chat apps post links instead). Raises `ChatPlatformError` on failure."""
         ...

@@ -135,3 +135,23 @@ class RecordingRepo(Protocol):
     async def events(self, *, recording_id: RecordingId) -> Sequence[RecordingEvent]:
         """Oldest first."""
         ...
+
+    async def delete_files(self, *, recording_id: RecordingId) -> Sequence[RecordingFile]:
+        """Remove the recording's file rows (one transaction) and return what they were, so the
+        caller can delete the blobs. Returns an empty sequence for an unknown recording."""
+        ...
+
+    async def mark_deleted(self, *, recording_id: RecordingId, by: str, at: datetime) -> bool:
+        """Record that the recording's files and transcript were deleted (``by`` a user id, or
+        ``retention``), with a ``recording_events`` row; False when unknown or already deleted.
+        """
+        ...
+
+    async def deleted_at(self, *, recording_id: RecordingId) -> datetime | None:
+        """When the recording's files were deleted, if they were."""
+        ...
+
+    async def ended_before(self, *, cutoff: datetime, limit: int = 100) -> Sequence[Recording]:
+        """READY or FAILED recordings that ended before ``cutoff`` and are not deleted yet,
+        oldest first (the retention sweep)."""
+        ...

@@ -11,20 +11,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.core import recording_texts as texts
+from bot.core.artifacts import ArtifactsFlow
 from bot.core.cards import meeting_card
 from bot.core.errors import ChatPlatformError
 from bot.core.google_access import GoogleAccess
-from bot.core.model import CardRef, ChatUser, Meeting, MeetingId
+from bot.core.live_transcript import LiveTranscripts
+from bot.core.model import CardRef, ChatUser, Meeting, MeetingId, Platform
 from bot.core.ports import MeetingRepo, MeetSpaces
 from bot.core.ports_delivery import ChatThreads, FilePublisher, RecorderPort
 from bot.core.ports_recording import NewRecordingRow, RecordingRepo
+from bot.core.ports_transcript import TranscriptRepo
 from bot.core.recording_access import SpaceProbe, UserTokens
 from bot.core.replies import Reply
+from bot.core.transcripts import TranscriptDelivery, thread_target
 from bot.logs import log_context
 from recorder.capture.finalize import FinalizeError, finalize
 from recorder.model import Recording, RecordingId, RecordingState, Speaker
 from recorder.ports import Outcome, RecordingJob
 from recorder.service import RecorderBusy
+from recorder.transcribe.model import Segment
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +41,23 @@ LIVE = frozenset(
         RecordingState.FINALIZING,
     }
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Transcription:
+    """What the flow does with transcripts; None of it when transcription is off.
+
+    Attributes:
+        repo: where segments are stored as they are produced.
+        delivery: posts the finished transcript (files, excerpt, talk time, page link).
+        live: the live transcript messages.
+        live_by_default: every recording gets a live message, not only ``record --live``.
+    """
+
+    repo: TranscriptRepo
+    delivery: TranscriptDelivery
+    live: LiveTranscripts
+    live_by_default: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +82,8 @@ class RecordingFlow:
         google: GoogleAccess,
         meet: MeetSpaces,
         work_root: Path,
+        transcription: Transcription | None = None,
+        artifacts: ArtifactsFlow | None = None,
     ) -> None:
         self.recordings = recordings
         self._meetings = meetings
@@ -69,9 +93,13 @@ class RecordingFlow:
         self._google = google
         self._meet = meet
         self._work_root = work_root
+        self._transcription = transcription
+        self._artifacts = artifacts
         self._present: dict[RecordingId, tuple[Speaker, ...]] = {}
 
-    async def start(self, *, user: ChatUser, channel_id: str, target: Target) -> Reply | None:
+    async def start(
+        self, *, user: ChatUser, channel_id: str, target: Target, live: bool = False
+    ) -> Reply | None:
         """Start recording; returns a reply for the asker (None when the thread says it all)."""
         card = target.meeting.card if target.meeting else None
         row = NewRecordingRow(
@@ -92,6 +120,10 @@ class RecordingFlow:
         with log_context(recording_id=recording.id, space=target.space):
             logger.info("recording requested")
             await self._post_notice(recording, texts.requested(user.user_id))
+            transcription = self._transcription
+            if transcription is not None and (live or transcription.live_by_default):
+                target_thread = await thread_target(self.recordings, recording)
+                transcription.live.watch(recording.id, target_thread)
             job = RecordingJob(
                 recording_id=recording.id,
                 space=target.space,
@@ -99,6 +131,7 @@ class RecordingFlow:
                 tokens=UserTokens(google=self._google, user=user),
                 probe=SpaceProbe(google=self._google, meet=self._meet, user=user),
                 events=RecordingEvents(self),
+                transcribe=transcription is not None,
             )
             try:
                 self._recorder.start(job)
@@ -151,6 +184,13 @@ class RecordingFlow:
         if recording is not None and recording.state is RecordingState.RECORDING:
             await self._show(recording, recording.state, "")
 
+    async def on_segments(self, recording_id: RecordingId, segments: tuple[Segment, ...]) -> None:
+        """Store new transcript segments as they come, and show them live if asked."""
+        if self._transcription is None or not segments:
+            return
+        await self._transcription.repo.add_segments(recording_id=recording_id, segments=segments)
+        self._transcription.live.add(recording_id, segments)
+
     async def on_finished(self, recording_id: RecordingId, outcome: Outcome) -> None:
         self._present.pop(recording_id, None)
         recording = await self.recordings.get(recording_id=recording_id)
@@ -159,8 +199,13 @@ class RecordingFlow:
         with log_context(recording_id=recording_id, space=recording.space_name):
             if outcome.ok and outcome.result is not None:
                 await self._deliver(recording, outcome)
+                await self._deliver_transcript(recording, outcome)
             else:
                 await self._fail(recording, outcome)
+                if self._transcription is not None:
+                    note = "the recording stopped; nothing more will be transcribed"
+                    await self._transcription.live.finish(recording.id, note=note)
+            self._follow_artifacts(recording_id, recording)
 
     async def recover(self) -> None:
         """After a restart: finish what earlier processes left half-recorded, as partial."""
@@ -194,6 +239,49 @@ class RecordingFlow:
         await self._show(done or recording, RecordingState.READY, outcome.cause)
         # the outputs now live in the blob store; the capture is no longer needed
         await asyncio.to_thread(shutil.rmtree, recording.work_dir, ignore_errors=True)
+
+    async def _deliver_transcript(self, recording: Recording, outcome: Outcome) -> None:
+        transcription = self._transcription
+        if transcription is None:
+            return
+        await transcription.live.finish(
+            recording.id, note="the call is over; the whole transcript follows"
+        )
+        segments: tuple[Segment, ...] = outcome.segments
+        if segments:
+            # the final names: a display name may have arrived after someone's first words
+            await transcription.repo.delete(recording_id=recording.id)
+            await transcription.repo.add_segments(recording_id=recording.id, segments=segments)
+        else:  # recovered after a restart: what was stored during the call
+            segments = tuple(await transcription.repo.segments(recording_id=recording.id))
+        target = await thread_target(self.recordings, recording)
+        await transcription.delivery.deliver(
+            recording,
+            segments=segments,
+            duration=outcome.duration,
+            target=target,
+            error=outcome.transcript_error,
+        )
+
+    def _follow_artifacts(self, recording_id: RecordingId, recording: Recording) -> None:
+        """After the call, Meet's own recording, transcript and notes join the thread."""
+        if self._artifacts is None:
+            return
+        record = recording.conference_record
+        if record is None:
+            return
+        platform: Platform = "gchat" if recording.platform == "gchat" else "slack"
+        user = ChatUser(
+            platform=platform,
+            team_id=recording.team_id,
+            user_id=recording.started_by,
+        )
+
+        async def post(reply: Reply) -> None:
+            current = await self.recordings.get(recording_id=recording_id)
+            await self._post_thread(current or recording, reply)
+
+        self._artifacts.follow(user=user, conference_record=record, post=post)
 
     async def _fail(self, recording: Recording, outcome: Outcome) -> None:
         what, _ = texts.explain(outcome.error, outcome.cause)
@@ -294,6 +382,11 @@ class RecordingEvents:
         self, *, recording_id: RecordingId, present: tuple[Speaker, ...]
     ) -> None:
         await _safely(self._flow.on_speakers(recording_id, present))
+
+    async def transcribed(
+        self, *, recording_id: RecordingId, segments: tuple[Segment, ...]
+    ) -> None:
+        await _safely(self._flow.on_segments(recording_id, segments))
 
     async def finished(self, *, recording_id: RecordingId, outcome: Outcome) -> None:
         await _safely(self._flow.on_finished(recording_id, outcome))

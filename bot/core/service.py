@@ -26,6 +26,8 @@ from bot.core.ports import ChatReply, MeetingRepo, MeetSpaces
 from bot.core.recording import RecordingFlow, Target
 from bot.core.recording_access import MEDIA_SCOPES
 from bot.core.replies import Action
+from bot.core.transcript_commands import TranscriptCommands
+from bot.core.transcripts import TranscriptDelivery
 from bot.logs import log_context
 
 logger = logging.getLogger(__name__)
@@ -52,12 +54,14 @@ class MeetingService:
         google: GoogleAccess,
         connect: ConnectFlow,
         recording: RecordingFlow | None = None,
+        transcripts: TranscriptDelivery | None = None,
     ) -> None:
         self._meetings = meetings
         self._meet = meet
         self._google = google
         self._connect = connect
         self._recording = recording
+        self._transcripts = TranscriptCommands(delivery=transcripts) if transcripts else None
 
     async def handle(self, inv: Invocation, command: c.Command, reply: ChatReply) -> None:
         """Run a command; every outcome, good or bad, is told to the user."""
@@ -106,14 +110,15 @@ class MeetingService:
             case c.Disconnect():
                 email = await self._connect.disconnect(user=inv.user)
                 await reply.ephemeral(reply=messages.disconnected(email))
-            case c.RecordMeeting(target=target):
-                await self._record(inv, await self._record_target(inv, target, reply), reply)
+            case c.RecordMeeting(target=target, live=live):
+                where = await self._record_target(inv, target, reply)
+                await self._record(inv, where, reply, live=live)
             case c.StopRecording(target=target):
                 await self._stop(inv, await self._record_target(inv, target, reply), reply)
-            case c.ShowTranscript():
-                await reply.ephemeral(reply=messages.not_available("transcript"))
-            case c.DeleteMeeting():
-                await reply.ephemeral(reply=messages.not_available("delete"))
+            case c.ShowTranscript(target=target):
+                await self._transcript(inv, target, reply)
+            case c.DeleteMeeting(target=target):
+                await self._delete(inv, target, reply)
             case c.ChangeSettings():
                 await reply.ephemeral(reply=messages.not_available("settings"))
             case c.Help(problem=problem):
@@ -152,7 +157,9 @@ class MeetingService:
         latest = await self._resolve(inv, None, reply)
         return _meeting_target(latest) if latest else None
 
-    async def _record(self, inv: Invocation, target: Target | None, reply: ChatReply) -> None:
+    async def _record(
+        self, inv: Invocation, target: Target | None, reply: ChatReply, *, live: bool = False
+    ) -> None:
         if target is None:
             return
         if target.meeting is not None and target.meeting.state in TERMINAL:
@@ -166,7 +173,7 @@ class MeetingService:
             await reply.ephemeral(reply=rtexts.needs_media_scope(url))
             return
         answer = await self._recording.start(
-            user=inv.user, channel_id=inv.channel_id, target=target
+            user=inv.user, channel_id=inv.channel_id, target=target, live=live
         )
         if answer is not None:
             await reply.ephemeral(reply=answer)
@@ -178,6 +185,22 @@ class MeetingService:
             await reply.ephemeral(reply=rtexts.not_recording())
             return
         await reply.ephemeral(reply=await self._recording.stop(user=inv.user, space=target.space))
+
+    async def _transcript(self, inv: Invocation, ref: str | None, reply: ChatReply) -> None:
+        if self._transcripts is None:
+            await reply.ephemeral(reply=messages.not_available("transcript"))
+            return
+        meeting = await self._resolve(inv, ref, reply)
+        if meeting is not None:
+            await self._transcripts.show(meeting=meeting, reply=reply)
+
+    async def _delete(self, inv: Invocation, ref: str | None, reply: ChatReply) -> None:
+        if self._transcripts is None:
+            await reply.ephemeral(reply=messages.not_available("delete"))
+            return
+        meeting = await self._resolve(inv, ref, reply)
+        if meeting is not None:
+            await self._transcripts.delete(user=inv.user, meeting=meeting, reply=reply)
 
     async def _connect_link(self, inv: Invocation, reply: ChatReply) -> None:
         current = await self._connect.current_email(inv.user)

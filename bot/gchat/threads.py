@@ -1,8 +1,10 @@
-"""The ChatThreads port for Google Chat: thread posts and edits outside any request."""
+"""The ChatThreads port for Google Chat: thread posts and edits outside any request (files are
+linked, not uploaded)."""
 
 from __future__ import annotations
 
 from bot.core.model import CardRef
+from bot.core.ports_delivery import Upload
 from bot.core.replies import MeetingCard, Reply
 from bot.gchat import render
 from bot.gchat.client import ChatApi
@@ -31,3 +33,16 @@ class GChatThreads:
     async def update_card(self, *, team_id: str, ref: CardRef, card: MeetingCard) -> None:
         message = render.card_message(card, target=self._targets.latest())
         await self._api.update(name=ref.message_id, message=message)
+
+    async def upload(
+        self,
+        *,
+        team_id: str,
+        channel_id: str,
+        thread_id: str | None,
+        files: tuple[Upload, ...],
+        comment: str,
+    ) -> bool:
+        """Chat apps cannot attach files to their own messages (media upload needs user
+        authentication), so nothing is uploaded: the summary message links the files."""
+        return False

@@ -1,4 +1,5 @@
-"""The ChatThreads port for Slack: thread posts and in-place edits outside any request."""
+"""The ChatThreads port for Slack: thread posts, in-place edits and file uploads outside any
+request."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.errors import ChatPlatformError
 from bot.core.model import CardRef
+from bot.core.ports_delivery import Upload
 from bot.core.replies import MeetingCard, Reply
 from bot.slack.render import card_blocks, reply_blocks, reply_text
 from bot.slack.reply import ClientFor
@@ -58,6 +60,32 @@ class SlackThreads:
             )
         except (SlackApiError, SlackClientError, aiohttp.ClientError) as exc:
             raise ChatPlatformError("card not updated", reason=_reason(exc)) from exc
+
+    async def upload(
+        self,
+        *,
+        team_id: str,
+        channel_id: str,
+        thread_id: str | None,
+        files: tuple[Upload, ...],
+        comment: str,
+    ) -> bool:
+        """Share ``files`` in one message through files upload v2 (needs ``files:write``)."""
+        if not files:
+            return False
+        client = await self._client(team_id)
+        try:
+            await client.files_upload_v2(
+                channel=channel_id,
+                thread_ts=thread_id,
+                initial_comment=comment,
+                file_uploads=[
+                    {"content": f.data, "filename": f.filename, "title": f.title} for f in files
+                ],
+            )
+        except (SlackApiError, SlackClientError, aiohttp.ClientError) as exc:
+            raise ChatPlatformError("files not uploaded", reason=_reason(exc)) from exc
+        return True
 
     async def _client(self, team_id: str) -> AsyncWebClient:
         client = await self._client_for(team_id)

@@ -2,29 +2,39 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 
 import aiohttp
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.core.artifacts import ArtifactsFlow
 from bot.core.connect import ConnectFlow
 from bot.core.google_access import GoogleAccess
-from bot.core.recording import RecordingFlow
+from bot.core.live_transcript import LiveTranscripts
+from bot.core.ports_delivery import ChatThreads
+from bot.core.recording import RecordingFlow, Transcription
+from bot.core.retention import RetentionSweeper
 from bot.core.service import MeetingService
+from bot.core.transcripts import TranscriptDelivery
 from bot.gchat import app as gchat_app
 from bot.gchat import routes as gchat_routes
+from bot.google.artifacts import MeetArtifactsClient
 from bot.google.meet import MeetRestClient
 from bot.google.oauth import HttpGoogleOAuth
 from bot.settings import Settings
 from bot.slack import app as slack_app
 from bot.slack import routes as slack_routes
 from bot.tasks import TaskSupervisor
-from bot.web import files, pages
+from bot.web import files, meeting_page, pages
 from bot.web.publisher import BlobPublisher
 from bot.web.runtime import BASE_URL, RUNTIME, SETTINGS, Runtime
+from bot.web.transcription import build_transcriber
 from recorder.service import Recorder
 from recorder.session import SessionOptions
 from storage.blobs import LocalBlobStore
@@ -53,6 +63,7 @@ def create_app(
         gchat_routes.add_routes(app)
     pages.add_routes(app)
     files.add_routes(app)
+    meeting_page.add_routes(app)
     if extend is not None:
         extend(app)
     return app
@@ -67,6 +78,7 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
             runtime = _wire(settings, base_url=base_url, engine=engine, session=session)
             app[RUNTIME] = runtime
             app[files.FILE_SERVER] = runtime.files
+            app[meeting_page.MEETING_PAGES] = runtime.pages
             app[slack_routes.SLACK_APP] = runtime.slack
             if runtime.gchat is not None:
                 app[gchat_app.GCHAT] = runtime.gchat
@@ -75,9 +87,17 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
                 SignatureVerifier(secret.get_secret_value()) if secret else None
             )
             await _recover(runtime)
+            sweeper = asyncio.create_task(runtime.sweeper.run(), name="retention-sweep")
             logger.info("meetbot ready at %s", base_url)
             yield
             await runtime.recorder.aclose()
+            if runtime.transcriber is not None:
+                await runtime.transcriber.aclose()
+            await runtime.live.aclose()
+            await runtime.artifacts.aclose()
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
             await runtime.supervisor.aclose()
     finally:
         await engine.dispose()
@@ -112,22 +132,57 @@ def _wire(
     meet = MeetRestClient(settings=settings.google)
     google = GoogleAccess(accounts=repos.accounts, oauth=oauth)
     file_server = _file_server(settings)
+    transcriber = build_transcriber(settings.transcription)
     recorder = Recorder(
         options=session_options(settings),
         http=session,
         max_concurrent=settings.recorder.max_concurrent,
+        transcriber=transcriber,
+    )
+    publisher = BlobPublisher(store=file_server.store, signer=file_server.signer, base_url=base_url)
+    threads: dict[str, ChatThreads] = {
+        "slack": slack_app.threads(settings.slack, stores),
+        **chat_threads,
+    }
+    page_data = meeting_page.MeetingPages(
+        recordings=repos.recordings,
+        transcripts=repos.transcripts,
+        meetings=repos.meetings,
+        signer=file_server.signer,
+        base_url=base_url,
+    )
+    delivery = TranscriptDelivery(
+        transcripts=repos.transcripts,
+        recordings=repos.recordings,
+        publisher=publisher,
+        threads=threads,
+        pages=page_data.links(),
+    )
+    live = LiveTranscripts(threads=threads, interval=settings.transcription.live_interval)
+    artifacts = ArtifactsFlow(
+        google=google,
+        client=MeetArtifactsClient(settings=settings.google),
+        delays=settings.artifacts.delays,
+        excerpt_lines=settings.artifacts.excerpt_lines,
     )
     recording = RecordingFlow(
         recordings=repos.recordings,
         meetings=repos.meetings,
         recorder=recorder,
-        publisher=BlobPublisher(
-            store=file_server.store, signer=file_server.signer, base_url=base_url
-        ),
-        threads={"slack": slack_app.threads(settings.slack, stores), **chat_threads},
+        publisher=publisher,
+        threads=threads,
         google=google,
         meet=meet,
         work_root=settings.storage.recordings_dir(),
+        transcription=None
+        if transcriber is None
+        else Transcription(
+            repo=repos.transcripts,
+            delivery=delivery,
+            live=live,
+            live_by_default=settings.transcription.live_message,
+        ),
+        artifacts=artifacts if settings.artifacts.enabled else None,
     )
     service = MeetingService(
         meetings=repos.meetings,
@@ -135,6 +190,14 @@ def _wire(
         google=google,
         connect=connect,
         recording=recording,
+        transcripts=delivery,
+    )
+    sweeper = RetentionSweeper(
+        recordings=repos.recordings,
+        delivery=delivery,
+        retention_days=settings.storage.retention_days,
+        interval=settings.storage.sweep_interval,
+        clock=lambda: datetime.now(UTC),
     )
     supervisor = TaskSupervisor(concurrency=4)
     bolt = slack_app.build_app(
@@ -154,6 +217,11 @@ def _wire(
         recorder=recorder,
         recording=recording,
         files=file_server,
+        pages=page_data,
+        live=live,
+        artifacts=artifacts,
+        sweeper=sweeper,
+        transcriber=transcriber,
         gchat=None
         if chat is None
         else gchat_app.build(

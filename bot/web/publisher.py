@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
 from bot.web.files import file_url
 from recorder.capture.finalize import FinalizeResult, OutputFile
 from recorder.model import FileKind, RecordingFile, RecordingId
-from storage.blobs import BlobStore
+from storage.blobs import BlobStore, split_key
 from storage.links import LinkSigner
 
 
@@ -22,6 +28,43 @@ class BlobPublisher:
     ) -> tuple[RecordingFile, ...]:
         outputs = ([result.mixed] if result.mixed else []) + list(result.speakers)
         return tuple([await self._put(recording_id, output) for output in outputs])
+
+    async def store_bytes(
+        self,
+        *,
+        recording_id: RecordingId,
+        kind: FileKind,
+        filename: str,
+        content_type: str,
+        data: bytes,
+        duration: float = 0.0,
+    ) -> RecordingFile:
+        if not data:
+            raise ValueError(f"refusing to store {filename!r}: it is empty")
+        if len(split_key(filename)) != 1:
+            raise ValueError(f"{filename!r} is not a plain file name")
+        key = f"recordings/{recording_id}/{filename}"
+        staged = await asyncio.to_thread(_stage, data)
+        try:
+            info = await self._store.put_file(
+                key=key, source=staged, content_type=content_type, move=True
+            )
+        finally:
+            await asyncio.to_thread(staged.unlink, missing_ok=True)
+        return RecordingFile(
+            kind=kind,
+            blob_key=key,
+            filename=filename,
+            content_type=content_type,
+            size=info.size,
+            duration=duration,
+        )
+
+    async def delete(self, *, files: Sequence[RecordingFile]) -> int:
+        deleted = 0
+        for file in files:
+            deleted += await self._store.delete(key=file.blob_key)
+        return deleted
 
     def link(self, *, file: RecordingFile) -> str:
         return file_url(base_url=self._base_url, signer=self._signer, file=file)
@@ -40,3 +83,11 @@ class BlobPublisher:
             duration=output.duration,
             speaker=output.speaker,
         )
+
+
+def _stage(data: bytes) -> Path:
+    """``data`` in a temporary file the blob store can take over."""
+    handle, name = tempfile.mkstemp(prefix="meetbot-", suffix=".part")
+    with os.fdopen(handle, "wb") as out:
+        out.write(data)
+    return Path(name)

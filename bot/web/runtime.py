@@ -7,14 +7,19 @@ from dataclasses import dataclass
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 
+from bot.core.artifacts import ArtifactsFlow
 from bot.core.connect import ConnectFlow
+from bot.core.live_transcript import LiveTranscripts
 from bot.core.recording import RecordingFlow
+from bot.core.retention import RetentionSweeper
 from bot.core.service import MeetingService
 from bot.gchat.app import GChatSide
 from bot.settings import Settings
 from bot.tasks import TaskSupervisor
 from bot.web.files import FileServer
+from bot.web.meeting_page import MeetingPages
 from recorder.service import Recorder
+from recorder.transcribe.transcriber import Transcriber
 from storage.repos.factory import Repos
 
 
@@ -30,6 +35,11 @@ class Runtime:
     recorder: Recorder
     recording: RecordingFlow
     files: FileServer
+    pages: MeetingPages
+    live: LiveTranscripts
+    artifacts: ArtifactsFlow
+    sweeper: RetentionSweeper
+    transcriber: Transcriber | None = None
     gchat: GChatSide | None = None
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from bot.settings import GChatSettings, GoogleSettings, Settings, SlackSettings
+from bot.settings import ArtifactsSettings, GChatSettings, GoogleSettings, Settings, SlackSettings
 from bot.web import server
 from sandbox.app import SandboxConfig, add_sandbox_routes, build_sandbox
 from storage.crypto import generate_key
@@ -50,8 +50,19 @@ def sandbox_settings(
             "storage": storage,
             # loopback WebRTC with the Meet emulator: no STUN
             "recorder": settings.recorder.model_copy(update={"ice_servers": ()}),
+            "artifacts": _artifacts(settings),
         }
     )
+
+
+SANDBOX_ARTIFACT_DELAYS = (3.0, 2.0, 4.0, 8.0, 16.0)
+"""The Meet emulator generates its artifacts 5 s after a call, not minutes as Meet does."""
+
+
+def _artifacts(settings: Settings) -> ArtifactsSettings:
+    if settings.artifacts.delays != ArtifactsSettings().delays:
+        return settings.artifacts  # the operator chose
+    return settings.artifacts.model_copy(update={"delays": SANDBOX_ARTIFACT_DELAYS})
 
 
 def _gchat(settings: Settings, groups: dict[str, dict[str, str]]) -> dict[str, GChatSettings]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from recorder.capture.manifest import CaptureManifest, write_manifest
 from recorder.capture.ogg import OggOpusWriter
@@ -15,6 +17,19 @@ from recorder.capture.track import SpeakerTrack
 from recorder.model import Speaker
 
 logger = logging.getLogger(__name__)
+
+
+class CaptureListener(Protocol):
+    """Sees what the capture writes as it writes it (live transcription and mixing)."""
+
+    def packet(self, key: str, payload: bytes, samples: int) -> None:
+        """Every packet written to speaker ``key``'s file, silence padding included, in order
+        and contiguous from call t=0. Called on the capture's task: keep it cheap."""
+        ...
+
+    def speaker(self, speaker: Speaker) -> None:
+        """A speaker's first packet is about to be written, or their display name changed."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +76,7 @@ class CallCapture:
         clock: Callable[[], float] = time.monotonic,
         flush_interval: float = 1.0,
         jitter: float = 0.2,
+        listener: CaptureListener | None = None,
     ) -> None:
         """Prepare a capture; nothing is written before ``start``.
 
@@ -69,8 +85,10 @@ class CallCapture:
             clock: Monotonic clock in seconds (injected by tests).
             flush_interval: Seconds of audio per Ogg page, at most (crash-loss bound).
             jitter: Arrival-time tolerance and reorder window of the tracks, seconds.
+            listener: Told of every speaker and every packet written.
         """
         self._work_dir = work_dir
+        self._listener = listener
         self._clock = clock
         self._flush_interval = flush_interval
         self._jitter = jitter
@@ -153,6 +171,8 @@ class CallCapture:
         if entry is None or entry.speaker == speaker:
             return
         entry.speaker = speaker
+        if self._listener is not None:
+            self._listener.speaker(speaker)
         if self._t0 is not None and self._summary is None:
             self._write_manifest()
 
@@ -217,7 +237,11 @@ class CallCapture:
             channels=channels,
             flush_interval=self._flush_interval,
         )
-        track = SpeakerTrack(writer=writer, start=self._t0, jitter=self._jitter)
+        listener = None
+        if self._listener is not None:
+            self._listener.speaker(speaker)
+            listener = functools.partial(self._listener.packet, speaker.key)
+        track = SpeakerTrack(writer=writer, start=self._t0, jitter=self._jitter, listener=listener)
         entry = self._entries[speaker.key] = _Entry(speaker=speaker, track=track, file=name)
         self._write_manifest()
         logger.info("capturing speaker %s in %s", speaker.key, name)

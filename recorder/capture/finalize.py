@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import av
+
 from recorder.capture.manifest import read_manifest
 from recorder.capture.mix import mix_to_m4a
 from recorder.capture.ogg import OggOpusWriter, read_pages
@@ -22,6 +24,7 @@ OGG_TYPE = "audio/ogg"
 M4A_TYPE = "audio/mp4"
 MIXED_NAME = "recording.m4a"
 _UNSAFE = re.compile(r"[^\w\-. ()]+")
+_PREMIXED_SLACK = 0.5  # seconds a mix made during the call may differ from the call's length
 
 
 class FinalizeError(ValueError):
@@ -73,13 +76,21 @@ class _Scan:
         return self.samples / RATE
 
 
-def finalize(*, work_dir: Path, out_dir: Path, duration: float | None = None) -> FinalizeResult:
+def finalize(
+    *,
+    work_dir: Path,
+    out_dir: Path,
+    duration: float | None = None,
+    premixed: Path | None = None,
+) -> FinalizeResult:
     """Write the outputs of a capture (blocking: run it in a thread).
 
     Args:
         work_dir: The capture work dir (manifest and speaker files).
         out_dir: Where the outputs go (created).
         duration: The call's length in seconds; None (crash recovery) uses the longest file.
+        premixed: The mixed M4A made during the call; moved into place instead of mixing
+            the speaker files again if it plays and lasts ``duration``.
 
     Returns:
         The output files and each speaker's voiced seconds. No mixed file when nobody spoke.
@@ -98,7 +109,10 @@ def finalize(*, work_dir: Path, out_dir: Path, duration: float | None = None) ->
     voiced = {s.speaker.key: s.voiced / RATE for s in scans}
     mixed = None
     if any(voiced.values()):
-        mixed = _mixed_file(outputs, out_dir / MIXED_NAME, duration)
+        if premixed is not None:
+            mixed = _premixed_file(premixed, out_dir / MIXED_NAME, duration)
+        if mixed is None:
+            mixed = _mixed_file(outputs, out_dir / MIXED_NAME, duration)
     else:
         logger.warning("capture in %s has no voiced audio: no mixed file", work_dir)
     return FinalizeResult(duration=duration, mixed=mixed, speakers=outputs, voiced_seconds=voiced)
@@ -204,6 +218,30 @@ def _mixed_file(speakers: tuple[OutputFile, ...], dest: Path, duration: float) -
         content_type=M4A_TYPE,
         size=dest.stat().st_size,
         duration=written,
+        speaker=None,
+    )
+
+
+def _premixed_file(path: Path, dest: Path, duration: float) -> OutputFile | None:
+    """The mix made during the call, moved to ``dest``; None if it is unusable."""
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.audio[0]
+            length, base = stream.duration, stream.time_base
+    except (OSError, IndexError, av.FFmpegError) as exc:
+        logger.warning("the live mix %s is unusable, mixing again: %s", path, exc)
+        return None
+    seconds = float(length * base) if length is not None and base is not None else 0.0
+    if abs(seconds - duration) > _PREMIXED_SLACK:
+        logger.warning("the live mix lasts %.2f s, not %.2f s: mixing again", seconds, duration)
+        return None
+    path.replace(dest)
+    return OutputFile(
+        path=dest,
+        filename=dest.name,
+        content_type=M4A_TYPE,
+        size=dest.stat().st_size,
+        duration=seconds,
         speaker=None,
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from recorder.capture.ogg import OggOpusWriter
 from recorder.capture.opus import GRAIN, RATE, SILENCE_FRAMES, packet_samples, silence
@@ -34,15 +35,25 @@ class SpeakerTrack:
     is still open after that is filled with silence, and packets for it are dropped.
     """
 
-    def __init__(self, *, writer: OggOpusWriter, start: float, jitter: float = 0.2) -> None:
+    def __init__(
+        self,
+        *,
+        writer: OggOpusWriter,
+        start: float,
+        jitter: float = 0.2,
+        listener: Callable[[bytes, int], None] | None = None,
+    ) -> None:
         """Create an empty track.
 
         Args:
             writer: Where the packets go; the track owns and closes it.
             start: Monotonic time of call t=0.
             jitter: Arrival-time tolerance and reorder window, seconds.
+            listener: Called with every packet written (payload, samples), silence included,
+                in file order: together they are the track from t=0 on.
         """
         self._writer = writer
+        self._listener = listener
         self._start = start
         self._tol = jitter * RATE
         self._window = int(jitter * RATE)
@@ -155,6 +166,8 @@ class SpeakerTrack:
 
     def _write(self, payload: bytes, samples: int) -> None:
         self._writer.write(payload, samples)
+        if self._listener is not None:
+            self._listener(payload, samples)
         self._pos += samples
         self._packets += 1
         if len(payload) > 3:  # is_voiced, inlined on the per-packet path
@@ -185,8 +198,10 @@ class SpeakerTrack:
     def _fill(self, target: int) -> None:
         if target - self._pos < GRAIN:
             return
-        write = self._writer.write
+        write, listener = self._writer.write, self._listener
         for frame in silence(target - self._pos):
             samples = _SILENCE_SAMPLES[frame]
             write(frame, samples)
+            if listener is not None:
+                listener(frame, samples)
             self._pos += samples

@@ -1,12 +1,16 @@
 """Built-in sample voices (``"audio": "sample:alice"``) so a demo call needs no audio files.
 
-Each voice is a synthetic speaker: syllables of a few harmonics at the voice's own pitch,
-grouped in words and phrases with pauses, about 20 seconds long. Generated once per machine
-into the temporary directory, deterministically.
+``alice``, ``bob`` and ``carol`` are recorded: a short standup read by espeak-ng, one Opus file
+per voice on one conversation clock (`voices/script.json` has the lines and their times; the
+files are made by `voices/make_voices.py`). Start them at the same moment and they take turns,
+with one overlap. Any other name is a synthetic speaker: syllables of a few harmonics at the
+voice's own pitch, grouped in words and phrases with pauses, about 20 seconds long, generated
+once per machine into the temporary directory, deterministically.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import tempfile
@@ -18,6 +22,8 @@ PREFIX = "sample:"
 RATE = 16_000
 SECONDS = 20.0
 VOICES = {"alice": 210.0, "bob": 120.0, "carol": 250.0, "dave": 105.0, "erin": 190.0}
+RECORDED_DIR = Path(__file__).parent / "voices"
+RECORDED = ("alice", "bob", "carol")
 
 
 def is_sample(audio: str) -> bool:
@@ -25,8 +31,10 @@ def is_sample(audio: str) -> bool:
 
 
 def sample_path(audio: str) -> str:
-    """The WAV for ``sample:<voice>`` (any other name gets a pitch from its hash)."""
+    """The audio file for ``sample:<voice>`` (recorded, or synthetic with a pitch from the name)."""
     name = audio.removeprefix(PREFIX).strip().lower() or "alice"
+    if name in RECORDED:
+        return str(RECORDED_DIR / f"{name}.ogg")
     path = Path(tempfile.gettempdir()) / "meetbot-sandbox-voices" / f"{name}.wav"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -35,6 +43,13 @@ def sample_path(audio: str) -> str:
         _write(partial, _speech(pitch, seed=name))
         partial.replace(path)
     return str(path)
+
+
+def script() -> list[dict[str, object]]:
+    """The recorded voices' lines: ``speaker``, ``start``, ``end`` (seconds) and ``text``."""
+    data = json.loads((RECORDED_DIR / "script.json").read_text())
+    lines: list[dict[str, object]] = data["lines"]
+    return lines
 
 
 def _speech(pitch: float, *, seed: str) -> array[int]:

@@ -455,11 +455,12 @@ function spaceItem(space) {
   start.disabled = active;
   start.addEventListener("click", () => meetCall("meet/conferences", {
     space: space.name,
-    // built-in sample voices taking turns and talking over each other
-    participants: ["Alice", "Bob", "Carol"].map((name, i) => ({
-      name, audio: `sample:${name.toLowerCase()}`, speak_at: 1 + 2.5 * i,
+    // built-in recorded voices: a short standup, taking turns, once talking over each other;
+    // they start a few seconds in, so there is time to press Record
+    participants: ["Alice", "Bob", "Carol"].map((name) => ({
+      name, audio: `sample:${name.toLowerCase()}`, speak_at: SPEAK_AFTER,
     })),
-  }));
+  }, `Call started: the voices begin in ${SPEAK_AFTER} s. Press Record on the card.`));
   const end = el("button", "btn danger small", "End call");
   end.type = "button";
   end.disabled = !active;
@@ -468,10 +469,12 @@ function spaceItem(space) {
   return item;
 }
 
-async function meetCall(path, body) {
+const SPEAK_AFTER = 6;
+
+async function meetCall(path, body, done = "") {
   try {
     await api("POST", path, body);
-    setStatus("meet-status", "");
+    setStatus("meet-status", done);
   } catch (error) {
     setStatus("meet-status", `⚠️ ${error.message}`);
   }

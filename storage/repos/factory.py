@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.ports import AccountRepo, ConnectStateRepo, EventDedupe, MeetingRepo
 from bot.core.ports_recording import RecordingRepo
+from bot.core.ports_transcript import TranscriptRepo
 from storage.crypto import TokenCipher
 from storage.db import Clock, make_sessionmaker, utcnow
 from storage.repos.accounts import SqlAccountRepo
@@ -15,6 +16,7 @@ from storage.repos.connect_states import SqlConnectStateRepo
 from storage.repos.dedupe import SqlEventDedupe
 from storage.repos.meetings import SqlMeetingRepo
 from storage.repos.recordings import SqlRecordingRepo
+from storage.repos.transcripts import SqlTranscriptRepo
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +28,7 @@ class Repos:
     connect_states: ConnectStateRepo
     dedupe: EventDedupe
     recordings: RecordingRepo
+    transcripts: TranscriptRepo
 
 
 def build_repos(*, engine: AsyncEngine, cipher: TokenCipher, clock: Clock = utcnow) -> Repos:
@@ -43,4 +46,5 @@ def build_repos(*, engine: AsyncEngine, cipher: TokenCipher, clock: Clock = utcn
         connect_states=SqlConnectStateRepo(sessions=sessions, clock=clock),
         dedupe=SqlEventDedupe(sessions=sessions, clock=clock),
         recordings=SqlRecordingRepo(sessions=sessions, clock=clock),
+        transcripts=SqlTranscriptRepo(sessions=sessions, clock=clock),
     )

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import Select, case, func, select, update
+from sqlalchemy import Select, case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.ports_recording import NewRecordingRow, RecordingEvent
@@ -180,14 +180,8 @@ class SqlRecordingRepo:
 
     async def files(self, *, recording_id: RecordingId) -> Sequence[RecordingFile]:
         """Mixed first, then speakers in the order they were added."""
-        mixed_first = case((RecordingFileRow.kind == FileKind.MIXED.value, 0), else_=1)
-        query = (
-            select(RecordingFileRow)
-            .where(RecordingFileRow.recording_id == recording_id)
-            .order_by(mixed_first, RecordingFileRow.position, RecordingFileRow.id)
-        )
         async with transaction(self._sessions) as session:
-            rows = (await session.scalars(query)).all()
+            rows = (await session.scalars(_files_query(recording_id))).all()
         return [_to_file(row) for row in rows]
 
     async def events(self, *, recording_id: RecordingId) -> Sequence[RecordingEvent]:
@@ -200,6 +194,52 @@ class SqlRecordingRepo:
         async with transaction(self._sessions) as session:
             rows = (await session.scalars(query)).all()
         return [_to_event(row) for row in rows]
+
+    async def delete_files(self, *, recording_id: RecordingId) -> Sequence[RecordingFile]:
+        """Remove the file rows and return them in `files` order (empty when there are none)."""
+        async with transaction(self._sessions) as session:
+            rows = (await session.scalars(_files_query(recording_id))).all()
+            await session.execute(
+                delete(RecordingFileRow).where(RecordingFileRow.recording_id == recording_id)
+            )
+        return [_to_file(row) for row in rows]
+
+    async def mark_deleted(self, *, recording_id: RecordingId, by: str, at: datetime) -> bool:
+        """Set ``deleted_at`` once, with an event keeping the state (cause ``deleted by <by>``)."""
+        query = (
+            update(RecordingRow)
+            .where(RecordingRow.id == recording_id, RecordingRow.deleted_at.is_(None))
+            .values(deleted_at=at)
+            .returning(RecordingRow.state)
+        )
+        async with transaction(self._sessions) as session:
+            state = (await session.scalars(query)).one_or_none()
+            if state is None:
+                return False
+            current = RecordingState(state)
+            session.add(_event(recording_id, current, current, f"deleted by {by}", by, at))
+        logger.info("recording %s marked deleted by %s", recording_id, by)
+        return True
+
+    async def deleted_at(self, *, recording_id: RecordingId) -> datetime | None:
+        query = select(RecordingRow.deleted_at).where(RecordingRow.id == recording_id)
+        async with transaction(self._sessions) as session:
+            return (await session.scalars(query)).first()
+
+    async def ended_before(self, *, cutoff: datetime, limit: int = 100) -> Sequence[Recording]:
+        """Final, undeleted recordings that ended (or, never having ended, started) before
+        ``cutoff``, oldest first."""
+        ended = func.coalesce(RecordingRow.ended_at, RecordingRow.started_at)
+        return await self._all(
+            select(RecordingRow)
+            .where(
+                RecordingRow.state.in_([state.value for state in FINAL_STATES]),
+                RecordingRow.deleted_at.is_(None),
+                ended < cutoff,
+            )
+            .order_by(ended, RecordingRow.id)
+            .limit(limit)
+        )
 
     async def _first(self, query: Select[RecordingRow]) -> Recording | None:
         found = await self._all(query.limit(1))
@@ -221,6 +261,15 @@ class SqlRecordingRepo:
             found = (await session.scalars(query)).one_or_none()
         if found is None:
             raise LookupError(f"no recording {recording_id}")
+
+
+def _files_query(recording_id: str) -> Select[RecordingFileRow]:
+    mixed_first = case((RecordingFileRow.kind == FileKind.MIXED.value, 0), else_=1)
+    return (
+        select(RecordingFileRow)
+        .where(RecordingFileRow.recording_id == recording_id)
+        .order_by(mixed_first, RecordingFileRow.position, RecordingFileRow.id)
+    )
 
 
 def _event(

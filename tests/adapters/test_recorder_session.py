@@ -16,6 +16,7 @@ from recorder.errors import CallNotActive, Cancelled, ConnectRefused, RefusalRea
 from recorder.model import RecordingId, RecordingState, Speaker
 from recorder.ports import Outcome, RecordingJob
 from recorder.session import RecordingSession, SessionOptions
+from recorder.transcribe.model import Segment
 from sandbox.google_meet_store import default_config
 from sandbox.google_state import SANDBOX_CLIENT_ID
 from tests.adapters.google_emulator import GoogleEmulator, run_google_emulator, sign_in
@@ -32,6 +33,7 @@ class Events:
 
     states: list[RecordingState] = field(default_factory=list)
     present: list[tuple[str, ...]] = field(default_factory=list)
+    segments: list[Segment] = field(default_factory=list)
     outcome: Outcome | None = None
 
     async def state_changed(
@@ -48,6 +50,11 @@ class Events:
         self, *, recording_id: RecordingId, present: tuple[Speaker, ...]
     ) -> None:
         self.present.append(tuple(s.display_name for s in present))
+
+    async def transcribed(
+        self, *, recording_id: RecordingId, segments: tuple[Segment, ...]
+    ) -> None:
+        self.segments += segments
 
     async def finished(self, *, recording_id: RecordingId, outcome: Outcome) -> None:
         self.outcome = outcome

@@ -32,6 +32,7 @@ OUR_TABLES = {
     "recordings",
     "recording_files",
     "recording_events",
+    "transcript_segments",
 }
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 

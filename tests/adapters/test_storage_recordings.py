@@ -343,3 +343,96 @@ async def test_unreachable_database_raises_storage_unavailable(
         await recordings.transition(
             recording_id=RecordingId("x"), expected={S.STARTING}, new_state=S.FAILED, cause="x"
         )
+
+
+async def test_delete_files_returns_them_and_leaves_none(recordings: SqlRecordingRepo) -> None:
+    recording = await recordings.create(row=ROW, cause="record")
+    other = await recordings.create(row=replace(ROW, space_name="spaces/o"), cause="record")
+    assert recording is not None
+    assert other is not None
+    bob = _file(FileKind.SPEAKER, "bob.ogg", BOB)
+    mixed = _file(FileKind.MIXED, "mixed.ogg")
+    txt = _file(FileKind.TRANSCRIPT, "transcript.txt")
+    await recordings.add_files(recording_id=recording.id, files=[bob, mixed, txt])
+    await recordings.add_files(recording_id=other.id, files=[mixed])
+
+    assert await recordings.delete_files(recording_id=recording.id) == [mixed, bob, txt]
+    assert await recordings.files(recording_id=recording.id) == []
+    assert await recordings.delete_files(recording_id=recording.id) == []
+    assert await recordings.delete_files(recording_id=RecordingId("nope")) == []
+    assert await recordings.files(recording_id=other.id) == [mixed]
+
+
+async def test_mark_deleted_once_with_an_event(recordings: SqlRecordingRepo) -> None:
+    recording = await recordings.create(row=ROW, cause="record")
+    assert recording is not None
+    await _to_ready(recordings, recording.id)
+    at = datetime(2025, 4, 1, 12, 0, tzinfo=UTC)
+    assert await recordings.deleted_at(recording_id=recording.id) is None
+
+    assert await recordings.mark_deleted(recording_id=recording.id, by="U9", at=at) is True
+    assert await recordings.mark_deleted(recording_id=recording.id, by="retention", at=at) is False
+    assert await recordings.mark_deleted(recording_id=RecordingId("nope"), by="U9", at=at) is False
+
+    assert await recordings.deleted_at(recording_id=recording.id) == at
+    assert await recordings.deleted_at(recording_id=RecordingId("nope")) is None
+    *_, last = await recordings.events(recording_id=recording.id)
+    assert last == (S.READY, S.READY, "deleted by U9", at)
+    stored = await recordings.get(recording_id=recording.id)
+    assert stored is not None
+    assert stored.state is S.READY
+
+
+async def test_ended_before_lists_final_undeleted_oldest_first(
+    recordings: SqlRecordingRepo,
+) -> None:
+    def at(hour: int) -> datetime:
+        return datetime(2025, 3, 1, hour, 0, tzinfo=UTC)
+
+    made = []
+    for name in "abcdef":
+        recording = await recordings.create(
+            row=replace(ROW, space_name=f"spaces/{name}"), cause="r"
+        )
+        assert recording is not None
+        made.append(recording.id)
+    a, b, c, d, e, f = made
+    for recording_id, ended, final in [
+        (a, at(11), S.READY),
+        (b, at(10), S.FAILED),
+        (c, at(13), S.READY),
+        (d, at(9), S.READY),
+    ]:
+        assert await recordings.transition(
+            recording_id=recording_id,
+            expected={S.STARTING},
+            new_state=final,
+            cause="t",
+            ended_at=ended,
+        )
+    await recordings.transition(
+        recording_id=e, expected={S.STARTING}, new_state=S.FAILED, cause="t"
+    )
+    await recordings.mark_deleted(recording_id=d, by="U1", at=at(14))  # f stays unfinished
+
+    found = await recordings.ended_before(cutoff=at(12))
+
+    assert [r.id for r in found] == [e, b, a]  # e never ended: its start (09:00:0x) counts
+    assert [r.id for r in await recordings.ended_before(cutoff=at(12), limit=2)] == [e, b]
+    assert [r.id for r in await recordings.ended_before(cutoff=at(8))] == []
+    assert f not in [r.id for r in await recordings.ended_before(cutoff=at(23))]
+
+
+async def test_unreachable_database_fails_the_retention_methods(
+    unreachable_engine: AsyncEngine, cipher: TokenCipher
+) -> None:
+    recordings = build_repos(engine=unreachable_engine, cipher=cipher).recordings
+    at = datetime(2025, 4, 1, tzinfo=UTC)
+    with pytest.raises(StorageUnavailable):
+        await recordings.delete_files(recording_id=RecordingId("x"))
+    with pytest.raises(StorageUnavailable):
+        await recordings.mark_deleted(recording_id=RecordingId("x"), by="U1", at=at)
+    with pytest.raises(StorageUnavailable):
+        await recordings.deleted_at(recording_id=RecordingId("x"))
+    with pytest.raises(StorageUnavailable):
+        await recordings.ended_before(cutoff=at)
