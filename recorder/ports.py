@@ -88,3 +88,6 @@ class RecordingJob:
     events: RecordingEvents
     labels: dict[str, str] = field(default_factory=dict)
     transcribe: bool = True
+    live_transcript: bool = False
+    """Someone watches the transcript during the call: deliver segments within seconds rather
+    than batching a speaker's speech for long (batches are cheaper and more accurate)."""

@@ -36,6 +36,9 @@ from recorder.transcribe.transcriber import Transcriber
 logger = logging.getLogger(__name__)
 
 SHUTDOWN = "shutdown"
+QUIET_HOLD = 20.0
+"""Seconds a speaker's speech may wait for more when nobody watches the live transcript: one
+engine call on 20 s of speech costs about what one on 2 s does (Whisper reads 30 s windows)."""
 _GOODBYES = {"REASON_CONFERENCE_ENDED", "REASON_CLIENT_LEFT", "REASON_USER_STOPPED"}
 
 
@@ -79,6 +82,8 @@ class RecordingSession:
             transcriber=transcriber if job.transcribe else None,
             on_segments=self._transcribed,
         )
+        if not job.live_transcript:
+            self.live.hold = QUIET_HOLD
         self.capture = CallCapture(
             work_dir=job.work_dir / "capture", clock=clock, listener=self.live
         )

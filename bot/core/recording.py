@@ -121,7 +121,8 @@ class RecordingFlow:
             logger.info("recording requested")
             await self._post_notice(recording, texts.requested(user.user_id))
             transcription = self._transcription
-            if transcription is not None and (live or transcription.live_by_default):
+            watched = transcription is not None and (live or transcription.live_by_default)
+            if transcription is not None and watched:
                 target_thread = await thread_target(self.recordings, recording)
                 transcription.live.watch(recording.id, target_thread)
             job = RecordingJob(
@@ -132,6 +133,7 @@ class RecordingFlow:
                 probe=SpaceProbe(google=self._google, meet=self._meet, user=user),
                 events=RecordingEvents(self),
                 transcribe=transcription is not None,
+                live_transcript=watched,
             )
             try:
                 self._recorder.start(job)
