@@ -28,7 +28,7 @@ from typing import Any
 
 import aiohttp
 import av
-from stack import prepare, stack
+from stack import Api, prepare, stack, until
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -80,37 +80,10 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
-class Api:
-    def __init__(self, http: aiohttp.ClientSession, emu_url: str) -> None:
-        self.http, self.base = http, f"{emu_url}/sandbox/api"
-
-    async def __call__(self, method: str, path: str, body: Any = None) -> Any:
-        async with self.http.request(method, f"{self.base}/{path}", json=body) as resp:
-            data = await resp.json()
-            if resp.status >= 400:
-                raise RuntimeError(f"{path}: {resp.status} {data}")
-            return data
-
-    async def command(self, text: str) -> Any:
-        return await self(
-            "POST", "slack/commands", {"text": text, "user": "U0ALICE", "channel": "C0GENERAL"}
-        )
-
-
-async def _until(probe: Any, *, within: float, what: str) -> Any:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        value = await probe()
-        if value:
-            return value
-        await asyncio.sleep(0.2)
-    raise RuntimeError(f"timed out waiting for {what}")
-
-
 async def _meetings(api: Api, calls: int) -> list[str]:
     for i in range(calls):
         await api.command(f"new bench call {i}")
-    spaces = await _until(lambda: _spaces_if(api, calls), within=60 + calls, what="the meetings")
+    spaces = await until(lambda: _spaces_if(api, calls), within=60 + calls, what="the meetings")
     return [s["meetingCode"] for s in spaces]
 
 
@@ -175,7 +148,7 @@ async def run(calls: int, duration: float, data_dir: Path) -> dict[str, Any]:
         asked = time.monotonic()
         for code in codes:
             await api.command(f"record {code}")
-        await _until(lambda: _joined(api, calls), within=120, what="every recorder to join")
+        await until(lambda: _joined(api, calls), within=120, what="every recorder to join")
         joined_after = time.monotonic() - asked
         cpu0, t0, peak = _cpu_seconds(bot), time.monotonic(), 0.0
         while time.monotonic() - t0 < duration:
@@ -186,7 +159,7 @@ async def run(calls: int, duration: float, data_dir: Path) -> dict[str, Any]:
         ended = time.monotonic()
         for code in codes:
             await api("POST", "meet/conferences/end", {"space": code})
-        await _until(lambda: _results(api, calls), within=120, what="every recording's results")
+        await until(lambda: _results(api, calls), within=120, what="every recording's results")
         results_after = time.monotonic() - ended
         sessions = (await api("GET", "meet/media"))["sessions"]
         sent = sum(sum(s["frames_by_participant"].values()) for s in sessions)

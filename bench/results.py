@@ -27,7 +27,7 @@ from typing import Any
 import aiohttp
 import av
 import numpy as np
-from stack import prepare, stack
+from stack import Api, prepare, stack, until
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -59,35 +59,6 @@ def _looped(name: str, dest: Path, minutes: float) -> str:
     return str(dest)
 
 
-class Api:
-    def __init__(self, http: aiohttp.ClientSession, emu_url: str) -> None:
-        self.http, self.base = http, f"{emu_url}/sandbox/api"
-
-    async def __call__(self, method: str, path: str, body: Any = None) -> Any:
-        async with self.http.request(method, f"{self.base}/{path}", json=body) as resp:
-            data = await resp.json()
-            if resp.status >= 400:
-                raise RuntimeError(f"{path}: {resp.status} {data}")
-            return data
-
-    async def command(self, text: str, channel: str) -> Any:
-        body = {"text": text, "user": "U0ALICE", "channel": channel}
-        return await self("POST", "slack/commands", body)
-
-    async def messages(self, channel: str) -> list[dict[str, Any]]:
-        return list((await self("GET", f"slack/messages?channel={channel}"))["messages"])
-
-
-async def _until(probe: Any, *, within: float, what: str, step: float = 0.05) -> Any:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        value = await probe()
-        if value:
-            return value
-        await asyncio.sleep(step)
-    raise RuntimeError(f"timed out waiting for {what}")
-
-
 class Call:
     """One recorded call in its own channel."""
 
@@ -108,7 +79,7 @@ class Call:
             fresh = [s for s in spaces if s["name"] not in before] or spaces
             return str(fresh[-1]["meetingCode"]) if fresh else None
 
-        self.code = await _until(card, within=30, what="the meeting")
+        self.code = await until(card, within=30, what="the meeting")
         body = {"space": self.code, "participants": self.voices}
         await self.api("POST", "meet/conferences", body)
         await self.api.command(f"record {self.code}", self.channel)
@@ -120,7 +91,9 @@ class Call:
     async def end_and_wait(self) -> None:
         self.ended = time.monotonic()
         await self.api("POST", "meet/conferences/end", {"space": self.code})
-        await _until(self._watch, within=300, what=f"the {self.minutes}-minute call's results")
+        await until(
+            self._watch, within=300, what=f"the {self.minutes}-minute call's results", step=0.05
+        )
 
     async def _watch(self) -> bool:
         messages = await self.api.messages(self.channel)
@@ -177,7 +150,7 @@ async def run(short: float, long: float, data_dir: Path) -> dict[str, Any]:
         short_call = Call(api, channel="C0RANDOM", minutes=short, voices=voices[short])
         await long_call.start()
         started = time.monotonic()
-        await _until(long_call.joined, within=60, what="the long call's recorder to join")
+        await until(long_call.joined, within=60, what="the long call's recorder to join")
         # the short call runs alongside the end of the long one: both end under the same load
         await asyncio.sleep(max(0.0, (long - short) * 60 - 30))
         await short_call.start()

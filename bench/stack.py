@@ -9,8 +9,9 @@ import re
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -95,3 +96,37 @@ async def prepare(http: aiohttp.ClientSession, emu_url: str) -> str:
         assert resp.status == 200, await resp.text()
     async with http.get(f"{api}/config") as resp:
         return str((await resp.json())["signing_secret"])
+
+
+class Api:
+    """The sandbox's control API (DESIGN.md §4), as the benchmarks use it."""
+
+    def __init__(self, http: aiohttp.ClientSession, emu_url: str) -> None:
+        self.http, self.base = http, f"{emu_url}/sandbox/api"
+
+    async def __call__(self, method: str, path: str, body: Any = None) -> Any:
+        async with self.http.request(method, f"{self.base}/{path}", json=body) as resp:
+            data = await resp.json()
+            if resp.status >= 400:
+                raise RuntimeError(f"{path}: {resp.status} {data}")
+            return data
+
+    async def command(self, text: str, channel: str = "C0GENERAL") -> Any:
+        body = {"text": text, "user": "U0ALICE", "channel": channel}
+        return await self("POST", "slack/commands", body)
+
+    async def messages(self, channel: str = "C0GENERAL") -> list[dict[str, Any]]:
+        return list((await self("GET", f"slack/messages?channel={channel}"))["messages"])
+
+
+async def until(
+    probe: Callable[[], Awaitable[Any]], *, within: float, what: str, step: float = 0.2
+) -> Any:
+    """Poll ``probe`` until it returns something truthy; fail after ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        value = await probe()
+        if value:
+            return value
+        await asyncio.sleep(step)
+    raise RuntimeError(f"timed out waiting for {what}")
