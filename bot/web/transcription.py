@@ -66,5 +66,5 @@ def build_transcriber(settings: TranscriptionSettings) -> Transcriber | None:
     try:
         resolve_model(settings.model)
     except EngineError as exc:
-        raise SettingsError(f"MEETBOT_TRANSCRIPTION_MODEL: {exc}") from exc
+        raise SettingsError(str(exc)) from exc  # it names MEETBOT_TRANSCRIPTION_MODEL
     return Transcriber(LazyEngine(settings), workers=settings.workers)
