@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from bot.core.errors import ChatPlatformError
 from bot.core.model import CardRef
 from bot.core.ports_delivery import ChatThreads, ThreadTarget
+from bot.core.recording_texts import clock
 from bot.core.replies import Reply
+from bot.core.transcript_texts import escape
 from recorder.model import RecordingId
 from recorder.transcribe.model import Segment
 
@@ -126,17 +128,6 @@ def live_reply(segments: Sequence[Segment], *, note: str | None) -> Reply:
     if len(segments) > len(shown):
         lines.append("…")
     lines.extend(
-        f"`{_clock(s.start)}` *{escape(s.speaker.display_name)}*: {escape(s.text)}" for s in shown
+        f"`{clock(s.start)}` *{escape(s.speaker.display_name)}*: {escape(s.text)}" for s in shown
     )
     return Reply(text="\n".join(lines))
-
-
-def escape(text: str) -> str:
-    """Make user-provided text inert in Slack mrkdwn (and Chat's subset of it)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _clock(seconds: float) -> str:
-    total = int(seconds)
-    hours, rest = divmod(total, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"

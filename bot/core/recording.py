@@ -352,13 +352,13 @@ class RecordingFlow:
         threads = self._threads.get(recording.platform)
         if threads is None:
             return
-        thread = await self.recordings.thread(recording_id=recording.id)
-        notice = await self.recordings.notice(recording_id=recording.id)
-        channel = thread[0] if thread else recording.channel_id
-        parent = thread[1] if thread else notice
+        target = await thread_target(self.recordings, recording)
         try:
             await threads.post(
-                team_id=recording.team_id, channel_id=channel, thread_id=parent, reply=reply
+                team_id=target.team_id,
+                channel_id=target.channel_id,
+                thread_id=target.thread_id,
+                reply=reply,
             )
         except ChatPlatformError as exc:
             logger.warning("recording results not posted: %s", exc.reason)
