@@ -35,9 +35,14 @@ _MENTION = re.compile(r"<@([^>|\s]+)(?:\|[^>]*)?>")
 # Slack shortcodes the core's texts use; Chat shows apps' text emoji as Unicode only.
 _EMOJI = {
     ":hourglass:": "\u231b",
+    ":memo:": "\U0001f4dd",
     ":movie_camera:": "\U0001f3a5",
+    ":mute:": "\U0001f507",
+    ":page_facing_up:": "\U0001f4c4",
     ":red_circle:": "\U0001f534",
+    ":speech_balloon:": "\U0001f4ac",
     ":warning:": "\u26a0\ufe0f",
+    ":wastebasket:": "\U0001f5d1\ufe0f",
     ":white_check_mark:": "\u2705",
     ":x:": "\u274c",
 }

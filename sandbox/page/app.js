@@ -88,7 +88,8 @@ function special(inner) {
 // The emoji codes meetbot uses, as Slack shows them.
 const EMOJI = {
   red_circle: "🔴", hourglass: "⌛", white_check_mark: "✅", x: "❌",
-  movie_camera: "🎥", warning: "⚠️",
+  movie_camera: "🎥", warning: "⚠️", memo: "📝", mute: "🔇", page_facing_up: "📄",
+  speech_balloon: "💬", wastebasket: "🗑️",
 };
 
 function mrkdwn(text) {

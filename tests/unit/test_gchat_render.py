@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -149,6 +151,15 @@ def test_reply_text_keeps_chat_markup_and_converts_mentions() -> None:
 def test_emoji_shortcodes_become_unicode() -> None:
     text = render.chat_text(":x: *failed* :red_circle: :unknown:")
     assert text == "\u274c *failed* \U0001f534 :unknown:"
+
+
+def test_every_shortcode_the_core_writes_becomes_unicode_in_chat() -> None:
+    core = Path(render.__file__).parents[1] / "core"
+    used = {
+        code for path in core.glob("*.py") for code in re.findall(r":[a-z_]+:", path.read_text())
+    }
+    assert used  # the scan found the texts
+    assert not [code for code in sorted(used) if render.chat_text(code) == code]
 
 
 def test_end_confirmation_card() -> None:
