@@ -12,7 +12,14 @@ from recorder.model import RecordingId, RecordingState, Speaker
 from recorder.signaling import TokenSource
 from recorder.transcribe.model import Segment
 
-__all__ = ["ConferenceProbe", "Outcome", "RecordingEvents", "RecordingJob", "TokenSource"]
+__all__ = [
+    "ConferenceProbe",
+    "Outcome",
+    "RecordingEvents",
+    "RecordingJob",
+    "TokenSource",
+    "VideoRequest",
+]
 
 
 class ConferenceProbe(Protocol):
@@ -49,6 +56,8 @@ class Outcome:
     stopped_by: str | None = None
     segments: tuple[Segment, ...] = ()
     transcript_error: str | None = None
+    video_dir: Path | None = None
+    """Where the call's video segments are, when any video was captured (compose it)."""
 
 
 class RecordingEvents(Protocol):
@@ -77,6 +86,23 @@ class RecordingEvents(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class VideoRequest:
+    """Receive video: how many streams, and the canvas each asks Meet for (reference §3.5).
+
+    Attributes:
+        streams: video m-lines to offer, 1 to 3.
+        canvas_width: the largest size a stream is shown at in the composed video...
+        canvas_height: ...so Meet sends no more than that.
+        frame_rate: frames per second asked for.
+    """
+
+    streams: int = 3
+    canvas_width: int = 960
+    canvas_height: int = 540
+    frame_rate: int = 15
+
+
+@dataclass(frozen=True, slots=True)
 class RecordingJob:
     """One recording to run: which space, as whom, where its files go, who to tell."""
 
@@ -91,3 +117,5 @@ class RecordingJob:
     live_transcript: bool = False
     """Someone watches the transcript during the call: deliver segments within seconds rather
     than batching a speaker's speech for long (batches are cheaper and more accurate)."""
+    video: VideoRequest | None = None
+    """Receive and store video too; None records audio only."""

@@ -6,6 +6,7 @@ Encodes are cached per (codec, size, count, gop): the suite encodes each stream 
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -63,6 +64,7 @@ def encode(
 @functools.cache
 def _encode(codec: VideoCodec, width: int, height: int, count: int, gop: int) -> Encoded:
     name, options = ENCODERS[codec]
+    os.environ.setdefault("SVT_LOG", "1")  # SVT-AV1: no configuration banner on stderr
     context = av.CodecContext.create(name, "w")
     context.width, context.height = width, height
     context.pix_fmt = "yuv420p"
