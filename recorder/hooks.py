@@ -3,9 +3,10 @@
 1. **Route by MID.** Meet's three audio m-lines share Opus's payload type; when the answer
    carries no ``a=ssrc`` lines aiortc's router drops every packet. `route_by_mid` falls back
    to the ``sdes:mid`` header extension and latches the SSRC to that receiver.
-2. **Tap audio packets.** aiortc parses each packet's CSRC list but never exposes it, and
+2. **Tap packets.** aiortc parses each packet's CSRC list but never exposes it, and
    decodes every frame. `tap_packets` hands each packet (CSRCs, sequence, timestamp, encoded
-   payload) to the recorder instead, so Opus is stored as received and never decoded here.
+   payload) to the recorder instead, so Opus and video are stored as received and never
+   decoded here (video frames are assembled by `recorder.video.receive`).
 
 Both wrap methods on *instances*; `tests/adapters/test_recorder_hooks.py` fails if aiortc
 changes the methods they rely on.
@@ -48,7 +49,8 @@ def route_by_mid(transport: Any) -> None:
 def tap_packets(receiver: Any, sink: PacketSink) -> None:
     """Send ``receiver``'s RTP packets to ``sink`` instead of aiortc's jitter buffer/decoder.
 
-    The receiver's track then yields nothing; the recorder owns the audio from here.
+    The receiver's track then yields nothing, and aiortc sends no RTCP feedback for it; the
+    recorder owns the media from here.
     """
 
     async def handle(packet: Any, arrival_time_ms: int) -> None:

@@ -32,6 +32,9 @@ from recorder.signaling import MediaSignaling
 from recorder.transcribe.live import LiveTranscript
 from recorder.transcribe.model import Segment
 from recorder.transcribe.transcriber import Transcriber
+from recorder.video.model import EncodedFrame
+from recorder.video.session_video import SessionVideo
+from recorder.video.tiles import TileInfo
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +43,7 @@ QUIET_HOLD = 20.0
 """Seconds a speaker's speech may wait for more when nobody watches the live transcript: one
 engine call on 20 s of speech costs about what one on 2 s does (Whisper reads 30 s windows)."""
 _GOODBYES = {"REASON_CONFERENCE_ENDED", "REASON_CLIENT_LEFT", "REASON_USER_STOPPED"}
+_INVALID_OFFER = RefusalReason.INVALID_OFFER
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +63,9 @@ class RecordingSession:
     """Runs one `RecordingJob`; `run` returns its `Outcome` and never raises (but cancels).
 
     While the call runs, the capture's audio is also mixed and, with a ``transcriber`` and
-    ``job.transcribe``, transcribed (segments go to ``job.events.transcribed``).
+    ``job.transcribe``, transcribed (segments go to ``job.events.transcribed``). With
+    ``job.video``, each stream's video is stored in ``work_dir/video`` on the same call clock
+    (`Outcome.video_dir`; composing the MP4 is the host's job); video never breaks audio.
     """
 
     def __init__(
@@ -87,6 +93,9 @@ class RecordingSession:
         self.capture = CallCapture(
             work_dir=job.work_dir / "capture", clock=clock, listener=self.live
         )
+        self.video: SessionVideo | None = None
+        if job.video is not None:
+            self.video = SessionVideo(job.work_dir / "video", on_failure=self._video_failed)
         self._stop = asyncio.Event()
         self.stopped_by: str | None = None
         self.client: MeetMediaClient | None = None
@@ -107,6 +116,8 @@ class RecordingSession:
             return await self._run()
         finally:
             await self.live.abort()  # only does something if cancelled before it was closed
+            if self.video is not None:
+                self.video.close()  # likewise (idempotent): no IVF file left open
 
     async def _run(self) -> Outcome:
         reporter = asyncio.ensure_future(self._report_speakers())
@@ -192,6 +203,8 @@ class RecordingSession:
                 return client.ended.result() if client.ended.done() else None
             if not self.capture.started:
                 self.capture.start()
+                if self.video is not None and self.capture.t0 is not None:
+                    self.video.start(self.capture.t0)  # the same call clock as the audio
             await self._state(RecordingState.RECORDING, "joined the call")
             stop: asyncio.Future[Any] = asyncio.ensure_future(self._stop.wait())
             ended: asyncio.Future[Any] = client.ended
@@ -206,6 +219,8 @@ class RecordingSession:
             return await client.leave()
         finally:
             await client.close()
+            if self.video is not None:
+                self.video.end_all()  # a reconnect starts new segments
 
     async def _wait_joined(self, client: MeetMediaClient) -> bool:
         stop = asyncio.ensure_future(self._stop.wait())
@@ -234,6 +249,7 @@ class RecordingSession:
     async def _connect(self, *, reconnecting: bool) -> MeetMediaClient | None:
         deadline = self._clock() + self._opts.reconnect_window
         while True:
+            video = self.job.video if self.video is not None and self.video.on else None
             client = MeetMediaClient(
                 signaling=self._signaling,
                 space=self.job.space,
@@ -241,10 +257,14 @@ class RecordingSession:
                 ice_servers=self._opts.ice_servers,
                 confirmation_timeout=int(self._opts.admit_timeout),
                 clock=self._clock,
+                video=video,
             )
             try:
                 await client.connect()
             except ConnectRefused as exc:
+                if self.video is not None and video is not None and exc.reason is _INVALID_OFFER:
+                    self.video.stop(f"Meet refused the offer with video ({exc})")
+                    continue  # at once, audio only: video never costs the audio
                 retry = _retry_reconnect(exc, reconnecting, self._clock() < deadline)
                 if retry is None:
                     return None
@@ -269,6 +289,7 @@ class RecordingSession:
         self, *, end: SessionEnd | None = None, failure: RecorderError | None = None
     ) -> Outcome:
         summary = self.capture.close()
+        video_dir = self.video.close() if self.video is not None else None
         speakers = tuple(t.speaker for t in summary.tracks)
         partial = (
             failure is not None
@@ -312,6 +333,7 @@ class RecordingSession:
                 speakers=speakers,
                 segments=live.segments,
                 transcript_error=live.error,
+                video_dir=video_dir,
             )
         return Outcome(
             ok=result.voiced,
@@ -324,6 +346,7 @@ class RecordingSession:
             stopped_by=self.stopped_by,
             segments=live.segments,
             transcript_error=live.error,
+            video_dir=video_dir,
         )
 
     async def _transcribed(self, segments: tuple[Segment, ...]) -> None:
@@ -341,6 +364,10 @@ class RecordingSession:
         if present != self._present:
             self._present = present
             self._dirty.set()
+
+    def _video_failed(self) -> None:
+        if self.client is not None:
+            self.client.stop_video()
 
 
 def _retry_reconnect(exc: ConnectRefused, reconnecting: bool, in_window: bool) -> bool | None:
@@ -381,6 +408,8 @@ class _Observer:
     def on_speakers(self, present: tuple[Speaker, ...], renamed: tuple[Speaker, ...]) -> None:
         for speaker in renamed:
             self._session.capture.rename(speaker)
+            if self._session.video is not None:
+                self._session.video.rename(speaker)
         self._session.speakers_changed(present)
 
     def on_audio(
@@ -389,3 +418,11 @@ class _Observer:
         self._session.capture.audio(
             speaker=speaker, payload=payload, ssrc=ssrc, seq=seq, rtp_ts=rtp_ts, arrival=arrival
         )
+
+    def on_video(self, *, key: str, tile: TileInfo, frame: EncodedFrame, arrival: float) -> bool:
+        video = self._session.video
+        return video is not None and video.frame(key, tile, frame, arrival)
+
+    def on_video_end(self, *, key: str) -> None:
+        if self._session.video is not None:
+            self._session.video.end(key)

@@ -7,12 +7,15 @@ from dataclasses import dataclass, field
 from recorder.channels.media_stats import StatsSection
 
 CLOCK_RATE = 48_000
+VIDEO_CLOCK_RATE = 90_000
 
 
 @dataclass(slots=True)
 class _Inbound:
     ssrc: int
     mid: str | None
+    kind: str = "audio"
+    payload_type: int | None = None
     packets: int = 0
     bytes: int = 0
     first_seq: int = -1
@@ -32,7 +35,8 @@ class _Inbound:
                 if seq < self.highest_seq:
                     self.cycles += 1 << 16
                 self.highest_seq = seq
-        transit = arrival_ms / 1000.0 - timestamp / CLOCK_RATE
+        rate = VIDEO_CLOCK_RATE if self.kind == "video" else CLOCK_RATE
+        transit = arrival_ms / 1000.0 - timestamp / rate
         if self.last_transit is not None:
             self.jitter += (abs(transit - self.last_transit) - self.jitter) / 16.0
         self.last_transit = transit
@@ -47,18 +51,34 @@ class _Inbound:
 
 @dataclass(slots=True)
 class ReceiveStats:
-    """Counters the packet tap updates; `sections` renders them for ``media-stats``."""
+    """Counters the packet taps update; `sections` renders them for ``media-stats``.
+
+    Audio and video streams are kept alike, by SSRC; video ones (``kind="video"``) name their
+    payload type, described by `video_codecs` (payload type → MIME type, from the answer).
+    """
 
     streams: dict[int, _Inbound] = field(default_factory=dict)
     dropped_no_csrc: int = 0
     dropped_unknown_csrc: int = 0
+    video_codecs: dict[int, str] = field(default_factory=dict)
 
     def add(
-        self, *, ssrc: int, mid: str | None, seq: int, timestamp: int, size: int, arrival_ms: int
+        self,
+        *,
+        ssrc: int,
+        mid: str | None,
+        seq: int,
+        timestamp: int,
+        size: int,
+        arrival_ms: int,
+        kind: str = "audio",
+        payload_type: int | None = None,
     ) -> None:
         stream = self.streams.get(ssrc)
         if stream is None:
-            stream = self.streams[ssrc] = _Inbound(ssrc=ssrc, mid=mid)
+            stream = self.streams[ssrc] = _Inbound(ssrc=ssrc, mid=mid, kind=kind)
+        if payload_type is not None:
+            stream.payload_type = payload_type
         stream.add(seq, timestamp, size, arrival_ms)
 
     @property
@@ -70,7 +90,7 @@ class ReceiveStats:
         return sum(s.lost for s in self.streams.values())
 
     def sections(self, *, payload_type: int = 111) -> tuple[StatsSection, ...]:
-        """inbound-rtp per stream, the Opus codec, and the transport (W3C names, seconds)."""
+        """inbound-rtp per stream, the codecs, and the transport (W3C names, seconds)."""
         codec_id = f"CIT{payload_type}"
         out = [
             StatsSection(
@@ -78,9 +98,9 @@ class ReceiveStats:
                 type="inbound-rtp",
                 values={
                     "ssrc": s.ssrc,
-                    "kind": "audio",
+                    "kind": s.kind,
                     "mid": s.mid or "",
-                    "codecId": codec_id,
+                    "codecId": codec_id if s.kind == "audio" else _video_codec_id(s),
                     "packetsReceived": s.packets,
                     "bytesReceived": s.bytes,
                     "packetsLost": s.lost,
@@ -101,7 +121,34 @@ class ReceiveStats:
                 },
             )
         )
+        out += self._video_codec_sections()
         out.append(
             StatsSection(id="T01", type="transport", values={"packetsReceived": self.packets})
         )
         return tuple(out)
+
+    def _video_codec_sections(self) -> list[StatsSection]:
+        used = sorted(
+            {
+                s.payload_type
+                for s in self.streams.values()
+                if s.kind == "video" and s.payload_type is not None
+            }
+        )
+        return [
+            StatsSection(
+                id=f"CIT{pt}",
+                type="codec",
+                values={
+                    "mimeType": self.video_codecs[pt],
+                    "payloadType": pt,
+                    "clockRate": VIDEO_CLOCK_RATE,
+                },
+            )
+            for pt in used
+            if pt in self.video_codecs
+        ]
+
+
+def _video_codec_id(stream: _Inbound) -> str:
+    return "" if stream.payload_type is None else f"CIT{stream.payload_type}"

@@ -105,6 +105,11 @@ class CallCapture:
         return self._t0 is not None
 
     @property
+    def t0(self) -> float | None:
+        """Call t=0 on the capture's monotonic clock; None before ``start``."""
+        return self._t0
+
+    @property
     def elapsed(self) -> float:
         """Seconds since call t=0 (0 before ``start``)."""
         return 0.0 if self._t0 is None else self._clock() - self._t0
