@@ -21,6 +21,7 @@ from sandbox.google_meet_store import (
 from sandbox.google_oauth import AUTH_PATH, REVOKE_PATH, TOKEN_PATH, add_oauth_routes
 from sandbox.google_state import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, GoogleEmulatorState
 from sandbox.meet_media import samples
+from sandbox.meet_media.hub import VIDEO_CODECS, VIDEO_SIZES, parse_video_size
 from sandbox.meet_media.reasons import INJECTABLE
 from sandbox.meet_media.rest import add_media_routes
 from sandbox.meet_rest import MEET_PREFIX, add_meet_routes
@@ -28,9 +29,17 @@ from sandbox.meet_rest import MEET_PREFIX, add_meet_routes
 logger = logging.getLogger(__name__)
 
 Json = dict[str, Any]
-_SPEC_KEYS = frozenset({"name", "audio", "video", "speak_at", "says"})
+_SPEC_KEYS = frozenset({"name", "audio", "video", "screenshare", "speak_at", "says"})
 _FAULT_KEYS = frozenset(
-    {"refuse", "strip_ssrc", "consent_delay", "stats_interval", "exhausted_window"}
+    {
+        "refuse",
+        "strip_ssrc",
+        "consent_delay",
+        "stats_interval",
+        "exhausted_window",
+        "video_size",
+        "video_codec",
+    }
 )
 STOP_REASONS = frozenset({"USER_STOPPED", "SESSION_UNHEALTHY", "DROP"})
 
@@ -86,9 +95,9 @@ class GoogleControl:
     ) -> Json:
         """Start a call in a space (name, meeting code or URI) with signed-in participants.
 
-        Each participant is ``{"name", "audio", "video", "speak_at", "says"}``; only
-        ``name`` is required. The specs are kept on the participants for the media emulator;
-        ``says`` (a list of lines) is what Meet's own transcript gives them.
+        Each participant is ``{"name", "audio", "video", "screenshare", "speak_at",
+        "says"}``; only ``name`` is required. The specs are kept on the participants for the
+        media emulator; ``says`` (a list of lines) is what Meet's own transcript gives them.
 
         Raises:
             ControlError: 400 bad participant, 404 unknown space, 409 a call is active.
@@ -245,15 +254,15 @@ def _spec(raw: Mapping[str, Any]) -> ParticipantSpec:
     unknown = set(raw) - _SPEC_KEYS
     name, audio = raw.get("name"), raw.get("audio")
     video, speak_at = raw.get("video", False), raw.get("speak_at", 0.0)
-    says = raw.get("says", [])
+    screenshare, says = raw.get("screenshare", False), raw.get("says", [])
     if unknown:
         raise ControlError(f"unknown participant fields: {sorted(unknown)}", status=400)
     if not isinstance(name, str) or not name.strip():
         raise ControlError("participant name must be a non-empty string", status=400)
     if audio is not None and not isinstance(audio, str):
         raise ControlError("participant audio must be a path or null", status=400)
-    if not isinstance(video, bool):
-        raise ControlError("participant video must be a boolean", status=400)
+    if not isinstance(video, bool) or not isinstance(screenshare, bool):
+        raise ControlError("participant video and screenshare must be booleans", status=400)
     if isinstance(speak_at, bool) or not isinstance(speak_at, int | float) or speak_at < 0:
         raise ControlError("participant speak_at must be seconds >= 0", status=400)
     if not isinstance(says, list) or not all(isinstance(s, str) and s.strip() for s in says):
@@ -261,7 +270,12 @@ def _spec(raw: Mapping[str, Any]) -> ParticipantSpec:
     if not says and audio is not None:
         says = _sample_lines(audio)
     return ParticipantSpec(
-        name=name, audio=audio, video=video, speak_at=float(speak_at), says=tuple(says)
+        name=name,
+        audio=audio,
+        video=video,
+        screenshare=screenshare,
+        speak_at=float(speak_at),
+        says=tuple(says),
     )
 
 
@@ -291,6 +305,12 @@ def _fault_changes(raw: Mapping[str, Any]) -> dict[str, Any]:
             raise ControlError(f"{key} must be a number >= 0")
     if not isinstance(changes.get("stats_interval", 0), int):
         raise ControlError("stats_interval must be whole seconds")
+    size = changes.get("video_size")
+    if size is not None and (not isinstance(size, str) or parse_video_size(size) is None):
+        raise ControlError(f"video_size must be null or WIDTHxHEIGHT, {VIDEO_SIZES}")
+    codec = changes.get("video_codec")
+    if codec is not None and codec not in VIDEO_CODECS:
+        raise ControlError(f"video_codec must be null or one of {sorted(VIDEO_CODECS)}")
     return changes
 
 

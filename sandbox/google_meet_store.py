@@ -67,12 +67,14 @@ class UnknownParticipant(LookupError):
 class ParticipantSpec:
     """How a simulated participant behaves: who, which audio file, video, when to speak.
 
-    ``says`` are the lines Meet's transcript gives them (the media side ignores them).
+    ``video`` turns its camera on, ``screenshare`` adds a presented screen (its own media
+    entry). ``says`` are the lines Meet's transcript gives them (the media side ignores them).
     """
 
     name: str
     audio: str | None = None
     video: bool = False
+    screenshare: bool = False
     speak_at: float = 0.0
     says: tuple[str, ...] = ()
 

@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from sandbox.meet_media.messages import (
@@ -13,8 +14,9 @@ from sandbox.meet_media.messages import (
     encode,
     media_entry_resource,
     participant_resource,
+    screenshare_entry_resource,
 )
-from sandbox.meet_media.roster import MediaParticipant
+from sandbox.meet_media.roster import MediaParticipant, VideoSource
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +72,23 @@ class Channels:
             await asyncio.sleep(0.01)
 
 
+@dataclass(frozen=True, slots=True)
+class Published:
+    """The resource ids a participant session was published with."""
+
+    participant: MediaParticipant
+    entry: int
+    person: int
+    screen: int | None = None
+    """The screenshare's media entry, if it presents one."""
+
+    def entries(self) -> list[Json]:
+        found = [media_entry_resource(self.participant, self.entry)]
+        if self.screen is not None:
+            found.append(screenshare_entry_resource(self.participant, self.screen))
+        return found
+
+
 class RosterPublisher:
     """``participants`` and ``media-entries`` snapshots and deletions, with resource ids.
 
@@ -80,8 +99,7 @@ class RosterPublisher:
     def __init__(self, *, channels: Channels) -> None:
         self._channels = channels
         self._ids = itertools.count(1)
-        # session name -> (media entry id, participant id, participant)
-        self._published: dict[str, tuple[int, int, MediaParticipant]] = {}
+        self._published: dict[str, Published] = {}  # by participant session name
 
     def publish(self, *, joined: list[MediaParticipant], left: list[MediaParticipant]) -> None:
         """Snapshots for who joined, deletions for who left."""
@@ -89,26 +107,42 @@ class RosterPublisher:
         for participant in joined:
             if participant.session in self._published:
                 continue
-            ids = (next(self._ids), next(self._ids), participant)
-            self._published[participant.session] = ids
-            entries.append(media_entry_resource(participant, ids[0]))
-            people.append(participant_resource(participant, ids[1]))
+            entry, person = next(self._ids), next(self._ids)
+            screen = next(self._ids) if participant.screenshare else None
+            published = Published(participant, entry, person, screen)
+            self._published[participant.session] = published
+            entries += published.entries()
+            people.append(participant_resource(participant, person))
         for participant in left:
             known = self._published.pop(participant.session, None)
             if known is not None:
-                gone_entries.append({"id": known[0], "mediaEntry": True})
-                gone_people.append({"id": known[1], "participant": True})
+                for entry_id in (known.entry, known.screen):
+                    if entry_id is not None:
+                        gone_entries.append({"id": entry_id, "mediaEntry": True})
+                gone_people.append({"id": known.person, "participant": True})
         self._send(MEDIA_ENTRIES, entries, gone_entries)
         self._send(PARTICIPANTS, people, gone_people)
 
     def replay(self, label: str) -> None:
         """Everything published so far, for a channel that opened late."""
         if label == MEDIA_ENTRIES:
-            entries = [media_entry_resource(p, e) for e, _, p in self._published.values()]
+            entries = [e for p in self._published.values() for e in p.entries()]
             self._send(label, entries, [])
         elif label == PARTICIPANTS:
-            people = [participant_resource(p, i) for _, i, p in self._published.values()]
+            people = [
+                participant_resource(p.participant, p.person) for p in self._published.values()
+            ]
             self._send(label, people, [])
+
+    def video_sources(self) -> list[VideoSource]:
+        """The published media entries with video, in the order they were published."""
+        sources = []
+        for published in self._published.values():
+            if published.participant.video:
+                sources.append(VideoSource(published.entry, published.participant))
+            if published.screen is not None:
+                sources.append(VideoSource(published.screen, published.participant, True))
+        return sources
 
     def _send(self, label: str, resources: list[Json], deleted: list[Json]) -> None:
         message: Json = {}

@@ -10,17 +10,33 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from typing import Any
 
+from recorder.video.model import VideoCodec
 from sandbox.google_meet_store import ConferenceRecordState, MeetStore, SpaceRecord, rfc3339
 from sandbox.meet_media.audio import FRAME_SECONDS, AudioLibrary
 from sandbox.meet_media.offer import Offer
 from sandbox.meet_media.reasons import UNGRACEFUL, Refused
 from sandbox.meet_media.roster import ConferenceMedia, MediaParticipant
 from sandbox.meet_media.session import MediaSession, SessionSettings
+from sandbox.meet_media.video import VideoLibrary
 
 logger = logging.getLogger(__name__)
 
 MAX_LAG = 0.2  # a ticker further behind than this skips frames instead of bursting
 HISTORY = 1000
+VIDEO_CODECS = frozenset(codec.value for codec in VideoCodec)
+VIDEO_SIDES = (64, 1920)
+VIDEO_SIZES = f"each side {VIDEO_SIDES[0]} to {VIDEO_SIDES[1]}"
+
+
+def parse_video_size(size: str) -> tuple[int, int] | None:
+    """``"322x178"`` as (322, 178); None unless both sides are within `VIDEO_SIDES`."""
+    width, _, height = size.lower().partition("x")
+    if not (width.isdigit() and height.isdigit()):
+        return None
+    low, high = VIDEO_SIDES
+    if not (low <= int(width) <= high and low <= int(height) <= high):
+        return None
+    return int(width), int(height)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +49,10 @@ class MediaFaults:
         consent_delay: seconds between STATE_WAITING and STATE_JOINED.
         stats_interval: ``uploadIntervalSeconds`` of the media-stats configuration.
         exhausted_window: seconds an ungracefully ended session keeps the conference busy.
+        video_size: ``"WxH"``: every video stream is sent at this size, whatever the
+            canvases (e.g. an odd ``"322x178"``); None fits each canvas.
+        video_codec: ``"VP8"``, ``"VP9"`` or ``"AV1"``: every video m-line that negotiated
+            it sends it; None gives each stream its own codec.
     """
 
     refuse: str | None = None
@@ -40,6 +60,16 @@ class MediaFaults:
     consent_delay: float = 0.1
     stats_interval: int = 10
     exhausted_window: float = 30.0
+    video_size: str | None = None
+    video_codec: str | None = None
+
+    @property
+    def forced_size(self) -> tuple[int, int] | None:
+        return None if self.video_size is None else parse_video_size(self.video_size)
+
+    @property
+    def forced_codec(self) -> VideoCodec | None:
+        return None if self.video_codec is None else VideoCodec(self.video_codec)
 
 
 class MediaHub:
@@ -64,6 +94,7 @@ class MediaHub:
         self.connect_timeout = connect_timeout
         self.channel_timeout = channel_timeout
         self.audio = AudioLibrary()
+        self.video = VideoLibrary()
         self.faults: dict[str, MediaFaults] = {}
         self.sessions: deque[MediaSession] = deque(maxlen=HISTORY)
         self._live: set[MediaSession] = set()
@@ -156,9 +187,12 @@ class MediaHub:
                 strip_ssrc=faults.strip_ssrc,
                 connect_timeout=self.connect_timeout,
                 channel_timeout=self.channel_timeout,
+                video_size=faults.forced_size,
+                video_codec=faults.forced_codec,
             ),
             connected_at=rfc3339(self._store.now()),
             on_end=self._ended,
+            videos=self.video,
         )
         self._live.add(session)  # before any await: a concurrent connect sees it
         try:
@@ -241,6 +275,7 @@ class MediaHub:
         for session in list(self._live):
             session.end("SHUTDOWN")
         await self.audio.close()
+        await self.video.close()
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
         if self._ticker is not None:

@@ -14,6 +14,7 @@ Json = dict[str, Any]
 
 OK = 0
 INVALID_ARGUMENT = 3
+UNLIMITED = 1 << 16  # a canvas dimension that is missing or not positive
 
 # A realistic allowlist: the fields the reference TS client's typings list per stats type.
 _ALLOWED = {
@@ -124,19 +125,42 @@ def participant_resource(participant: MediaParticipant, resource_id: int) -> Jso
 
 
 def media_entry_resource(participant: MediaParticipant, resource_id: int) -> Json:
-    """A ``media-entries`` snapshot of a participant session (its audio CSRC, if any)."""
-    entry: Json = {
+    """A ``media-entries`` snapshot of a participant session: its audio and camera CSRCs.
+
+    A participant who also presents a screen is the ``presenter``.
+    """
+    entry = _entry(participant)
+    if participant.audio_path is not None:
+        entry["audioCsrc"] = participant.csrc
+    else:
+        entry["audioMuted"] = True
+    if participant.video:
+        entry["videoCsrcs"] = [participant.video_csrc]
+    if participant.screenshare:
+        entry["presenter"] = True
+    entry["videoMuted"] = not participant.video
+    return {"id": resource_id, "mediaEntry": entry}
+
+
+def screenshare_entry_resource(participant: MediaParticipant, resource_id: int) -> Json:
+    """A ``media-entries`` snapshot of a participant's screenshare: video only."""
+    entry = _entry(participant)
+    entry.update(
+        videoCsrcs=[participant.screenshare_csrc],
+        screenshare=True,
+        audioMuted=True,
+        videoMuted=False,
+    )
+    return {"id": resource_id, "mediaEntry": entry}
+
+
+def _entry(participant: MediaParticipant) -> Json:
+    return {
         "participant": participant.participant,
         "participantKey": participant.key,
         "session": participant.session,
         "sessionName": participant.session_name,
     }
-    if participant.audio_path is not None:
-        entry["audioCsrc"] = participant.csrc
-    else:
-        entry["audioMuted"] = True
-    entry["videoMuted"] = True
-    return {"id": resource_id, "mediaEntry": entry}
 
 
 def check_assignment(request: Json, video_streams: int) -> str | None:
@@ -158,11 +182,44 @@ def check_assignment(request: Json, video_streams: int) -> str | None:
     return None
 
 
-def video_assignment(request: Json) -> Json:
-    """The assignment snapshot after an accepted layout: no video is sent (yet)."""
-    layout = request["setAssignment"]["layoutModel"]
-    canvases = [{"canvasId": canvas["id"]} for canvas in layout["canvases"]]
+def canvas_sizes(request: Json) -> list[tuple[int, int]]:
+    """Each canvas's (width, height) of an accepted layout, capped by ``maxVideoResolution``.
+
+    Missing or non-positive numbers count as unlimited.
+    """
+    assignment = request["setAssignment"]
+    limit = assignment.get("maxVideoResolution")
+    cap = (_dimension(limit, "width"), _dimension(limit, "height"))
+    sizes = []
+    for canvas in assignment["layoutModel"]["canvases"]:
+        dimensions = canvas.get("dimensions")
+        width, height = _dimension(dimensions, "width"), _dimension(dimensions, "height")
+        sizes.append((min(width, cap[0]), min(height, cap[1])))
+    return sizes
+
+
+def frame_rate(request: Json) -> float | None:
+    """``maxVideoResolution.frameRate`` of a layout, if it is a positive number."""
+    limit = request["setAssignment"].get("maxVideoResolution")
+    rate = limit.get("frameRate") if isinstance(limit, dict) else None
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or rate <= 0:
+        return None
+    return float(rate)
+
+
+def _dimension(holder: object, name: str) -> int:
+    value = holder.get(name) if isinstance(holder, dict) else None
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        return UNLIMITED
+    return value
+
+
+def video_assignment(label: object, canvases: list[Json]) -> Json:
+    """The ``videoAssignment`` singleton: each canvas's ``{"canvasId", "ssrc"?,
+    "mediaEntryId"?}`` and the layout's label, if it had one."""
     snapshot: Json = {"canvases": canvases}
-    if isinstance(layout.get("label"), str):
-        snapshot["label"] = layout["label"]
+    if isinstance(label, str):
+        snapshot["label"] = label
     return {"videoAssignment": snapshot}

@@ -18,6 +18,7 @@ class SessionAudio:
 
     Attributes:
         frames_by_participant: 20 ms frames sent per participant display name.
+        talking: the participants (`present` keys) heard in the last frame.
     """
 
     def __init__(self, *, streams: Iterable[RtpStream]) -> None:
@@ -25,6 +26,7 @@ class SessionAudio:
         self.frames_by_participant: Counter[str] = Counter()
         self._mixer: StreamMixer[str] = StreamMixer(streams=max(1, len(self.streams)))
         self._silence_left = SILENCE_PACKETS
+        self.talking: frozenset[str] = frozenset()
 
     @property
     def ready(self) -> bool:
@@ -60,7 +62,9 @@ class SessionAudio:
             if 0 <= frame < len(audio) and audio.talking[frame]:
                 levels[key] = audio.levels[frame]
                 frames[key] = frame
-        for slot in self._mixer.assign(levels):
+        slots = self._mixer.assign(levels)
+        self.talking = frozenset(slot.speaker for slot in slots)
+        for slot in slots:
             speaker = present[slot.speaker]
             audio, frame = speaker.audio, frames[slot.speaker]
             assert audio is not None

@@ -1,4 +1,4 @@
-"""A conference as the SFU sees it: present participant sessions, their CSRCs and audio."""
+"""A conference as the SFU sees it: present participant sessions, their CSRCs and media."""
 
 from __future__ import annotations
 
@@ -16,12 +16,20 @@ def csrc_for(session: str) -> int:
     return value if value not in (0, LOUDEST_CSRC) else value + 1000
 
 
+def video_csrc_for(session: str, *, screenshare: bool = False) -> int:
+    """The CSRC of a session's camera (or screenshare) video, distinct from its audio CSRC."""
+    value = csrc_for(session + ("#screen" if screenshare else "#camera"))
+    return value if value != csrc_for(session) else value ^ 1
+
+
 @dataclass(slots=True)
 class MediaParticipant:
-    """One present participant session; its CSRC lasts until it leaves.
+    """One present participant session; its CSRCs last until it leaves.
 
     Attributes:
         speak_from: when (monotonic seconds) its audio file starts playing.
+        video: whether its camera is on (a moving test picture with its name).
+        screenshare: whether it also presents a screen (a second media entry).
         audio: the pre-encoded file once ready; None while encoding or without audio.
     """
 
@@ -31,11 +39,24 @@ class MediaParticipant:
     user: str
     audio_path: str | None
     speak_from: float
+    video: bool = False
+    screenshare: bool = False
     audio: EncodedAudio | None = None
 
     @property
     def csrc(self) -> int:
+        """The audio CSRC."""
         return csrc_for(self.session)
+
+    @property
+    def video_csrc(self) -> int:
+        """The camera's video CSRC."""
+        return video_csrc_for(self.session)
+
+    @property
+    def screenshare_csrc(self) -> int:
+        """The screenshare's video CSRC."""
+        return video_csrc_for(self.session, screenshare=True)
 
     @property
     def key(self) -> str:
@@ -50,6 +71,27 @@ class MediaParticipant:
     @property
     def participant_id(self) -> int:
         return int(self.participant.rsplit("/", 1)[1]) % (1 << 31)
+
+
+@dataclass(frozen=True, slots=True)
+class VideoSource:
+    """A published media entry with video: a participant's camera or its screenshare."""
+
+    entry_id: int
+    participant: MediaParticipant
+    screenshare: bool = False
+
+    @property
+    def csrc(self) -> int:
+        """The video CSRC its RTP carries (the entry's ``videoCsrcs``)."""
+        p = self.participant
+        return p.screenshare_csrc if self.screenshare else p.video_csrc
+
+    @property
+    def label(self) -> str:
+        """Who it shows, as ``GET meet/media`` counts frames: ``Ann`` or ``Ann (screen)``."""
+        name = self.participant.display_name
+        return f"{name} (screen)" if self.screenshare else name
 
 
 class ConferenceMedia:
@@ -93,4 +135,6 @@ class ConferenceMedia:
             user=record.user,
             audio_path=record.spec.audio,
             speak_from=start,
+            video=record.spec.video,
+            screenshare=record.spec.screenshare,
         )

@@ -11,8 +11,15 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import (
+    RTCBundlePolicy,
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
 
+from recorder.video.codecs import register_video_codecs
+from recorder.video.model import VideoCodec
 from sandbox.meet_media import messages
 from sandbox.meet_media.channels import (
     MEDIA_STATS,
@@ -25,7 +32,9 @@ from sandbox.meet_media.mixer import SessionAudio
 from sandbox.meet_media.offer import Offer
 from sandbox.meet_media.reasons import ENDINGS
 from sandbox.meet_media.roster import ConferenceMedia, MediaParticipant
-from sandbox.meet_media.rtp import IdleTrack, RtpStream
+from sandbox.meet_media.rtp import IdleTrack, RtpStream, SenderPort
+from sandbox.meet_media.session_video import SessionVideo
+from sandbox.meet_media.video import VideoLibrary
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +56,8 @@ class SessionSettings:
     strip_ssrc: bool = False
     connect_timeout: float = 10.0
     channel_timeout: float = 5.0
+    video_size: tuple[int, int] | None = None
+    video_codec: VideoCodec | None = None
 
 
 class MediaSession:
@@ -62,6 +73,7 @@ class MediaSession:
         settings: SessionSettings,
         connected_at: str,
         on_end: Callable[[MediaSession], None],
+        videos: VideoLibrary,
     ) -> None:
         self.conference = conference
         self.space = space
@@ -73,10 +85,16 @@ class MediaSession:
         self.ended_reason: str | None = None
         self.stats_uploads = 0
         self._on_end = on_end
-        self._pc: Any = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        # max-bundle: with aiortc's default (balanced) the answerer's 2nd and 3rd video
+        # senders keep a per-kind transport that BUNDLE negotiation then discards
+        config = RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+        self._pc: Any = RTCPeerConnection(config)
         self._channels = Channels()
         self._roster = RosterPublisher(channels=self._channels)
         self._audio = SessionAudio(streams=())
+        self._videos = videos
+        self._video = SessionVideo(ports=(), library=videos)
+        self._video_assigned = False
         self._connected = asyncio.Event()
         self._required = asyncio.Event()  # session-control and media-stats are open
         self._tasks: set[asyncio.Task[None]] = set()
@@ -96,12 +114,16 @@ class MediaSession:
         return self._audio.frames_by_participant
 
     async def answer(self) -> str:
-        """Answer the offer: sendonly on every m-line, audio senders idle (we send RTP).
+        """Answer the offer: sendonly on every m-line, senders idle (we send RTP).
+
+        VP9 and AV1 are registered with aiortc first, so video m-lines negotiate every
+        codec Meet sends.
 
         Raises:
             ValueError: aiortc could not apply the offer (an invalid offer).
         """
         pc = self._pc
+        register_video_codecs()
         for kind, count in (("audio", self.offer.audio), ("video", self.offer.video)):
             for _ in range(count):
                 pc.addTrack(IdleTrack(kind=kind))
@@ -114,6 +136,13 @@ class MediaSession:
             raise ValueError(str(exc)) from exc
         audio = [t for t in pc.getTransceivers() if t.kind == "audio"]
         self._audio = SessionAudio(streams=[RtpStream(transceiver=t) for t in audio])
+        video = [t for t in pc.getTransceivers() if t.kind == "video"]
+        self._video = SessionVideo(
+            ports=[SenderPort(transceiver=t) for t in video],
+            library=self._videos,
+            forced_codec=self.settings.video_codec,
+            forced_size=self.settings.video_size,
+        )
         sdp: str = pc.localDescription.sdp
         logger.debug("sandbox Meet media %s answer:\n%s", self.trace_id, sdp)
         self._spawn(self._watch())
@@ -202,6 +231,7 @@ class MediaSession:
             logger.warning("sandbox Meet media: unsupported request on %s ignored", label)
 
     def _assign_video(self, request: messages.Json) -> None:
+        """Answer a layout; once accepted, push the assignment that takes effect."""
         problem = messages.check_assignment(request, self.offer.video)
         if problem is not None:
             answer = messages.response(
@@ -209,13 +239,22 @@ class MediaSession:
             )
             self._channels.send(VIDEO_ASSIGNMENT, {"response": answer})
             return
-        self._channels.send(
-            VIDEO_ASSIGNMENT,
-            {
-                "response": messages.response(request, "setAssignment"),
-                "resources": [messages.video_assignment(request)],
-            },
-        )
+        self._video.set_layout(request)
+        self._video_assigned = True
+        answer = messages.response(request, "setAssignment")
+        self._channels.send(VIDEO_ASSIGNMENT, {"response": answer})
+        self._update_video()
+        self._push_assignment()
+
+    def _update_video(self) -> bool:
+        """Pick what the video streams show (once joined); True if that changed."""
+        if self.state != "joined":
+            return False
+        sources = self._roster.video_sources()
+        return self._video.update(sources, talking=self._audio.talking)
+
+    def _push_assignment(self) -> None:
+        self._channels.send(VIDEO_ASSIGNMENT, {"resources": [self._video.snapshot()]})
 
     def roster_changed(
         self, *, joined: list[MediaParticipant], left: list[MediaParticipant]
@@ -225,18 +264,30 @@ class MediaSession:
             self._roster.publish(joined=joined, left=left)
 
     async def tick(self, *, index: int, at: float) -> None:
-        """Send this 20 ms frame's RTP: pre-join silence, or the mixed speakers."""
+        """Send this 20 ms frame's RTP: pre-join silence, or the mixed speakers and video."""
         if self.conference.ended and self.live:
             self.end("CONFERENCE_ENDED")
-        if not self.live or not self._audio.ready:
+        if not self.live:
             return
+        audio = self._audio
         try:
-            if self.state == "joined":
-                await self._audio.send_speakers(index=index, at=at, present=self.conference.present)
-            else:
-                await self._audio.send_silence(index=index)
+            if self.state != "joined":
+                if audio.ready:
+                    await audio.send_silence(index=index)
+                return
+            if audio.ready:
+                await audio.send_speakers(index=index, at=at, present=self.conference.present)
+            await self._tick_video(index=index, at=at)
         except ConnectionError:
             logger.debug("sandbox Meet media %s: transport gone", self.trace_id)
+
+    async def _tick_video(self, *, index: int, at: float) -> None:
+        """Video follows the speakers (re-pushing the assignment on a switch), then frames."""
+        if not self._video_assigned:
+            return
+        if self._update_video():
+            self._push_assignment()
+        await self._video.send(index=index, at=at)
 
     def inject(self, label: str, text: str) -> bool:
         """Fault injection: send ``text`` verbatim on the ``label`` channel."""
@@ -284,6 +335,9 @@ class MediaSession:
             "traceId": self.trace_id,
             "packets_sent": self.packets_sent,
             "frames_by_participant": dict(self.frames_by_participant),
+            "video_frames_by_participant": dict(self._video.frames_by_participant),
+            "keyframe_requests": self._video.keyframe_requests,
+            "video_streams": self._video.describe(),
             "stats_uploads": self.stats_uploads,
             "connected_at": self.connected_at,
             "ended_reason": self.ended_reason,

@@ -257,6 +257,8 @@ function messageNode(message) {
     body.appendChild(el("div", "text", mrkdwn(message.text)));
   }
   (message.files || []).forEach((file) => {
+    const media = mediaKind(file.mimetype);
+    if (media) body.appendChild(playerFor(file.url, media));
     const link = el("a", "file", escapeHtml(file.title || file.name));
     link.href = file.url;
     link.target = "_blank";
@@ -265,6 +267,29 @@ function messageNode(message) {
   });
   node.appendChild(body);
   return node;
+}
+
+// Slack plays uploaded audio and video inline; so does the sandbox. A player is kept across
+// re-renders (moved, not rebuilt), so a new message does not stop what is playing.
+const players = new Map();
+
+function playerFor(url, media) {
+  let player = players.get(url);
+  if (!player) {
+    player = document.createElement(media);
+    player.className = `file-player ${media}`;
+    player.controls = true;
+    player.preload = "metadata";
+    player.src = url;
+    players.set(url, player);
+  }
+  return player;
+}
+
+function mediaKind(mimetype) {
+  if ((mimetype || "").startsWith("video/")) return "video";
+  if ((mimetype || "").startsWith("audio/")) return "audio";
+  return null;
 }
 
 function renderMessages(messages) {
@@ -457,9 +482,10 @@ function spaceItem(space) {
   start.addEventListener("click", () => meetCall("meet/conferences", {
     space: space.name,
     // built-in recorded voices: a short standup, taking turns, once talking over each other;
-    // they start a few seconds in, so there is time to press Record
+    // they start a few seconds in, so there is time to press Record. With "Cameras on" each
+    // also shows a moving test picture with their name (the Media API's video streams).
     participants: ["Alice", "Bob", "Carol"].map((name) => ({
-      name, audio: `sample:${name.toLowerCase()}`, speak_at: SPEAK_AFTER,
+      name, audio: `sample:${name.toLowerCase()}`, speak_at: SPEAK_AFTER, video: camerasOn(),
     })),
   }, `Call started: the voices begin in ${SPEAK_AFTER} s. Press Record on the card.`));
   const end = el("button", "btn danger small", "End call");
@@ -471,6 +497,11 @@ function spaceItem(space) {
 }
 
 const SPEAK_AFTER = 6;
+
+function camerasOn() {
+  const box = document.getElementById("meet-cameras");
+  return box ? box.checked : true;
+}
 
 async function meetCall(path, body, done = "") {
   try {
