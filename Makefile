@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/recorder.py
 	$(BIN)/python bench/transcribe.py
 	$(BIN)/python bench/results.py
+	$(BIN)/python bench/video.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .mypy_cache .ruff_cache

@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import json
 import math
-import os
 import statistics
 import sys
 import tempfile
@@ -28,7 +27,7 @@ from typing import Any
 
 import aiohttp
 import av
-from stack import Api, prepare, stack, until
+from stack import Api, cpu_seconds, prepare, rss_mb, stack, until
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -36,7 +35,6 @@ sys.path.insert(0, str(ROOT))
 from recorder.capture.ogg import read_pages  # noqa: E402
 from recorder.capture.opus import is_voiced  # noqa: E402
 
-TICK = os.sysconf("SC_CLK_TCK")
 VOICES = (("Ann", 220.0), ("Ben", 330.0), ("Cy", 495.0))
 
 
@@ -66,18 +64,6 @@ def _voice(path: Path, *, freq: float, offset: float, seconds: float) -> str:
         for packet in stream.encode(None):
             out.mux(packet)
     return str(path)
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
-
-
-def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 async def _meetings(api: Api, calls: int) -> list[str]:
@@ -142,7 +128,7 @@ async def run(calls: int, duration: float, data_dir: Path) -> dict[str, Any]:
         await prepare(http, emu_url)
         codes = await _meetings(api, calls)
         bot = pids[0]
-        rss_idle = _rss_mb(bot)
+        rss_idle = rss_mb(bot)
         for code in codes:
             await api("POST", "meet/conferences", {"space": code, "participants": voices})
         asked = time.monotonic()
@@ -150,11 +136,11 @@ async def run(calls: int, duration: float, data_dir: Path) -> dict[str, Any]:
             await api.command(f"record {code}")
         await until(lambda: _joined(api, calls), within=120, what="every recorder to join")
         joined_after = time.monotonic() - asked
-        cpu0, t0, peak = _cpu_seconds(bot), time.monotonic(), 0.0
+        cpu0, t0, peak = cpu_seconds(bot), time.monotonic(), 0.0
         while time.monotonic() - t0 < duration:
             await asyncio.sleep(1.0)
-            peak = max(peak, _rss_mb(bot))
-        cpu = _cpu_seconds(bot) - cpu0
+            peak = max(peak, rss_mb(bot))
+        cpu = cpu_seconds(bot) - cpu0
         window = time.monotonic() - t0
         ended = time.monotonic()
         for code in codes:

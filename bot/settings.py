@@ -17,7 +17,7 @@ GOOGLE_SCOPES: tuple[str, ...] = (
     "email",
     "https://www.googleapis.com/auth/meetings.space.created",
     "https://www.googleapis.com/auth/meetings.space.readonly",
-    "https://www.googleapis.com/auth/meetings.conference.media.audio.readonly",
+    "https://www.googleapis.com/auth/meetings.conference.media.readonly",
 )
 
 
@@ -224,6 +224,36 @@ class TranscriptionSettings(_Group):
     live_interval: float = Field(default=5.0, ge=1.0)
 
 
+class VideoSettings(_Group):
+    """Video of recordings: Meet's camera and screenshare streams, composed into one MP4.
+
+    Attributes:
+        enabled: receive video when recording (``/meet record --audio-only`` skips it for one
+            recording); off records audio only, as before.
+        streams: video streams asked of Meet (it sends the most relevant participants).
+        width: width of the composed MP4.
+        height: height of the composed MP4.
+        frame_rate: frames per second asked of Meet and written to the MP4.
+        crf: H.264 quality (lower is better and larger; 23 is x264's default).
+        preset: x264 speed preset (``ultrafast`` … ``veryslow``).
+        compose_workers: MP4s composed at once, across all calls (each takes about a core).
+        upload_max_mb: MP4s up to this size are also uploaded into the thread; larger ones
+            are linked only.
+    """
+
+    enabled: bool = True
+    streams: int = Field(default=3, ge=1, le=3)
+    width: int = Field(default=1280, ge=320, le=3840, multiple_of=2)
+    height: int = Field(default=720, ge=180, le=2160, multiple_of=2)
+    frame_rate: int = Field(default=15, ge=1, le=30)
+    crf: int = Field(default=23, ge=0, le=51)
+    preset: Literal[
+        "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "veryslow"
+    ] = "veryfast"
+    compose_workers: int = Field(default=1, ge=1)
+    upload_max_mb: int = Field(default=50, ge=0)
+
+
 class ArtifactsSettings(_Group):
     """Meet's own artifacts (its recording, transcript and smart notes), fetched after a call.
 
@@ -276,6 +306,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = StorageSettings()
     recorder: RecorderSettings = RecorderSettings()
     transcription: TranscriptionSettings = TranscriptionSettings()
+    video: VideoSettings = VideoSettings()
     artifacts: ArtifactsSettings = ArtifactsSettings()
     http: HttpSettings = HttpSettings()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

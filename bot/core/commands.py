@@ -17,10 +17,14 @@ class NewMeeting:
 
 @dataclass(frozen=True, slots=True)
 class RecordMeeting:
-    """``record [meeting] [--live]``: ``live`` keeps a live transcript message in the thread."""
+    """``record [meeting] [--live] [--audio-only]``.
+
+    ``live`` keeps a live transcript message in the thread; ``audio_only`` records no video.
+    """
 
     target: str | None
     live: bool = False
+    audio_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,20 +156,31 @@ def _parse_targeted(verb: str, rest: list[str]) -> Command:
     return _TARGETED[verb](rest[0] if rest else None)
 
 
+_RECORD_FLAGS = ("live", "audio-only")
+
+
 def _parse_record(rest: list[str]) -> Command:
-    words = [word for word in rest if not _is_live_flag(word)]
-    live = len(words) < len(rest)
-    unknown = next((word for word in words if word.startswith("--")), None)
+    flags = {_flag(word) for word in rest} & set(_RECORD_FLAGS)
+    words = [word for word in rest if _flag(word) not in _RECORD_FLAGS]
+    unknown = next((word for word in words if _flag(word) is not None), None)
     if unknown is not None:
-        return Help(problem=f"Unknown option `{unknown}` for `record` (only `--live`).")
+        return Help(
+            problem=f"Unknown option `{unknown}` for `record` (only `--live` and `--audio-only`)."
+        )
     if len(words) > 1:
         return Help(problem="`record` takes at most one meeting (a link, code or id).")
-    return RecordMeeting(target=words[0] if words else None, live=live)
+    return RecordMeeting(
+        target=words[0] if words else None, live="live" in flags, audio_only="audio-only" in flags
+    )
 
 
-def _is_live_flag(word: str) -> bool:
-    """``--live``, also as typed on clients that turn ``--`` into a dash (—live, –live)."""
-    return word.lower() in ("--live", "\u2014live", "\u2013live")
+def _flag(word: str) -> str | None:
+    """``live`` for ``--live``, also as typed on clients that turn ``--`` into a dash
+    (``—live``, ``–live``); None when ``word`` is not an option."""
+    for dash in ("--", "\u2014", "\u2013"):
+        if word.startswith(dash) and len(word) > len(dash):
+            return word[len(dash) :].lower().replace("_", "-")
+    return None
 
 
 def _parse_new(rest: list[str]) -> Command:

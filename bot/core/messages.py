@@ -22,8 +22,9 @@ HELP_LINES = (
     "`/meet end [meeting]` end the call for everyone",
     "`/meet status [meeting]` who is in the call right now",
     "`/meet list` recent meetings in this channel",
-    "`/meet record [meeting] [--live]` · `/meet stop` record the call; the transcript and"
-    " files follow in the thread (`--live`: a live transcript during the call)",
+    "`/meet record [meeting] [--live] [--audio-only]` · `/meet stop` record the call; the"
+    " video, audio and transcript follow in the thread (`--live`: a live transcript during"
+    " the call; `--audio-only`: no video)",
     "`/meet transcript [meeting]` post the latest recording's transcript again",
     "`/meet delete [meeting]` delete the latest recording, its transcript and links"
     " (whoever started it, or an admin)",

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from bot.core.model import CardRef
 from bot.core.replies import MeetingCard, Reply
-from recorder.capture.finalize import FinalizeResult
+from recorder.capture.finalize import FinalizeResult, OutputFile
 from recorder.model import FileKind, RecordingFile, RecordingId
 from recorder.ports import RecordingJob
 
@@ -32,6 +33,10 @@ class FilePublisher(Protocol):
         self, *, recording_id: RecordingId, result: FinalizeResult
     ) -> tuple[RecordingFile, ...]:
         """Move the outputs into the blob store; mixed first, then one per speaker."""
+        ...
+
+    async def store_output(self, *, recording_id: RecordingId, output: OutputFile) -> RecordingFile:
+        """Move one more output (the composed MP4) into the blob store."""
         ...
 
     def link(self, *, file: RecordingFile) -> str:
@@ -59,6 +64,19 @@ class FilePublisher(Protocol):
     async def delete(self, *, files: Sequence[RecordingFile]) -> int:
         """Delete the files' blobs; returns how many existed. Their links then answer that
         the file is no longer available."""
+        ...
+
+
+class VideoComposer(Protocol):
+    """Turns a finished call's stored video and mixed audio into one MP4."""
+
+    async def compose(self, *, work_dir: Path, duration: float) -> OutputFile:
+        """Compose the recording in ``work_dir`` (its ``video`` and ``capture`` parts).
+
+        Raises:
+            recorder.video.compose.ComposeError: nothing to compose, or unreadable input;
+                the message says why in plain words.
+        """
         ...
 
 

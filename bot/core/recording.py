@@ -24,12 +24,15 @@ from bot.core.ports_transcript import TranscriptRepo
 from bot.core.recording_access import SpaceProbe, UserTokens
 from bot.core.replies import Reply
 from bot.core.transcripts import TranscriptDelivery, thread_target
+from bot.core.video import VideoDelivery
+from bot.core.video_texts import audio_only_scope
 from bot.logs import log_context
 from recorder.capture.finalize import FinalizeError, finalize
 from recorder.model import Recording, RecordingId, RecordingState, Speaker
 from recorder.ports import Outcome, RecordingJob
 from recorder.service import RecorderBusy
 from recorder.transcribe.model import Segment
+from recorder.video.deliver import VIDEO_DIR
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +87,7 @@ class RecordingFlow:
         work_root: Path,
         transcription: Transcription | None = None,
         artifacts: ArtifactsFlow | None = None,
+        video: VideoDelivery | None = None,
     ) -> None:
         self.recordings = recordings
         self._meetings = meetings
@@ -95,12 +99,24 @@ class RecordingFlow:
         self._work_root = work_root
         self._transcription = transcription
         self._artifacts = artifacts
+        self._video = video
         self._present: dict[RecordingId, tuple[Speaker, ...]] = {}
 
     async def start(
-        self, *, user: ChatUser, channel_id: str, target: Target, live: bool = False
+        self,
+        *,
+        user: ChatUser,
+        channel_id: str,
+        target: Target,
+        live: bool = False,
+        audio_only: bool = False,
+        video_allowed: bool = True,
     ) -> Reply | None:
-        """Start recording; returns a reply for the asker (None when the thread says it all)."""
+        """Start recording; returns a reply for the asker (None when the thread says it all).
+
+        Video is recorded when it is on in the settings, unless ``audio_only`` or the user's
+        Google grant covers audio only (``video_allowed`` False: the asker is told why).
+        """
         card = target.meeting.card if target.meeting else None
         row = NewRecordingRow(
             meeting_id=target.meeting.id if target.meeting else None,
@@ -120,6 +136,7 @@ class RecordingFlow:
         with log_context(recording_id=recording.id, space=target.space):
             logger.info("recording requested")
             await self._post_notice(recording, texts.requested(user.user_id))
+            wants_video = self._video is not None and not audio_only
             transcription = self._transcription
             watched = transcription is not None and (live or transcription.live_by_default)
             if transcription is not None and watched:
@@ -134,6 +151,9 @@ class RecordingFlow:
                 events=RecordingEvents(self),
                 transcribe=transcription is not None,
                 live_transcript=watched,
+                video=self._video.request
+                if self._video and wants_video and video_allowed
+                else None,
             )
             try:
                 self._recorder.start(job)
@@ -147,6 +167,8 @@ class RecordingFlow:
                 )
                 return texts.busy()
             await self._refresh_card(recording, RecordingState.STARTING)
+        if wants_video and not video_allowed:
+            return Reply(text=audio_only_scope())
         return None
 
     async def stop(self, *, user: ChatUser, space: str) -> Reply:
@@ -219,6 +241,7 @@ class RecordingFlow:
 
     async def _deliver(self, recording: Recording, outcome: Outcome) -> None:
         assert outcome.result is not None
+        video = self._video is not None and await self._video.prepare(outcome)
         files = await self._publisher.store(recording_id=recording.id, result=outcome.result)
         await self.recordings.add_files(recording_id=recording.id, files=files)
         done = await self.recordings.transition(
@@ -235,10 +258,17 @@ class RecordingFlow:
         logger.info("recording ready: %d files, %.1fs", len(files), outcome.duration)
         links = [(f, self._publisher.link(file=f)) for f in files]
         reply = texts.results(
-            links, duration=outcome.duration, partial=outcome.partial, cause=outcome.cause
+            links,
+            duration=outcome.duration,
+            partial=outcome.partial,
+            cause=outcome.cause,
+            video_follows=video,
         )
         await self._post_thread(done or recording, reply)
         await self._show(done or recording, RecordingState.READY, outcome.cause)
+        if video and self._video is not None:  # it removes the work dir once composed
+            self._video.start(done or recording, duration=outcome.duration)
+            return
         # the outputs now live in the blob store; the capture is no longer needed
         await asyncio.to_thread(shutil.rmtree, recording.work_dir, ignore_errors=True)
 
@@ -413,6 +443,12 @@ async def _recover_files(recording: Recording) -> Outcome:
         return Outcome(
             ok=False, partial=False, cause="the bot restarted before anything was recorded"
         )
+    video_dir = work / VIDEO_DIR
     return Outcome(
-        ok=result.voiced, partial=True, cause=cause, result=result, duration=result.duration
+        ok=result.voiced,
+        partial=True,
+        cause=cause,
+        result=result,
+        duration=result.duration,
+        video_dir=video_dir if video_dir.is_dir() else None,
     )

@@ -14,6 +14,13 @@ MEDIA_SCOPES = frozenset(
         "https://www.googleapis.com/auth/meetings.conference.media.audio.readonly",
     }
 )
+VIDEO_SCOPES = frozenset(
+    {
+        "https://www.googleapis.com/auth/meetings.conference.media.readonly",
+        "https://www.googleapis.com/auth/meetings.conference.media.video.readonly",
+    }
+)
+"""Either lets the recorder offer video; with only the audio scope it records audio only."""
 
 
 class UserTokens:

@@ -109,7 +109,12 @@ def card_line(state: RecordingState, present: Sequence[Speaker]) -> str:
 
 
 def results(
-    files: Sequence[tuple[RecordingFile, str]], *, duration: float, partial: bool, cause: str
+    files: Sequence[tuple[RecordingFile, str]],
+    *,
+    duration: float,
+    partial: bool,
+    cause: str,
+    video_follows: bool = False,
 ) -> Reply:
     """The download links, posted once the files are ready."""
     speakers = [f for f, _ in files if f.kind is FileKind.SPEAKER]
@@ -120,7 +125,9 @@ def results(
     if partial:
         lines.append(f"It stopped early: {cause}. Everything captured until then is here.")
     for file, url in files:
-        lines.append(f"• <{url}|{file.filename}> ({_size(file.size)}, {clock(file.duration)})")
+        lines.append(f"• <{url}|{file.filename}> ({file_size(file.size)}, {clock(file.duration)})")
+    if video_follows:
+        lines.append("The video follows in this thread as soon as it is composed.")
     links = tuple(LinkButton(label=_label(file), url=url) for file, url in files[:5])
     return Reply(
         text="\n".join(lines),
@@ -216,11 +223,11 @@ def _names(speakers: Sequence[Speaker]) -> str:
     return ", ".join(s.display_name for s in speakers)
 
 
-def _size(size: int) -> str:
+def file_size(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB" if size >= 1_000_000 else f"{max(1, size // 1000)} kB"
 
 
 def _label(file: RecordingFile) -> str:
     if file.kind is FileKind.MIXED:
-        return "Whole call (M4A)"
+        return "Whole call (MP4)" if file.content_type.startswith("video/") else "Whole call (M4A)"
     return file.speaker.display_name if file.speaker else file.filename

@@ -24,7 +24,7 @@ from bot.core.lifecycle import TERMINAL
 from bot.core.model import ChatUser, Meeting, MeetingId, MeetingState, NewMeetingRow
 from bot.core.ports import ChatReply, MeetingRepo, MeetSpaces
 from bot.core.recording import RecordingFlow, Target
-from bot.core.recording_access import MEDIA_SCOPES
+from bot.core.recording_access import MEDIA_SCOPES, VIDEO_SCOPES
 from bot.core.replies import Action
 from bot.core.transcript_commands import TranscriptCommands
 from bot.core.transcripts import TranscriptDelivery
@@ -110,9 +110,9 @@ class MeetingService:
             case c.Disconnect():
                 email = await self._connect.disconnect(user=inv.user)
                 await reply.ephemeral(reply=messages.disconnected(email))
-            case c.RecordMeeting(target=target, live=live):
+            case c.RecordMeeting(target=target, live=live, audio_only=audio_only):
                 where = await self._record_target(inv, target, reply)
-                await self._record(inv, where, reply, live=live)
+                await self._record(inv, where, reply, live=live, audio_only=audio_only)
             case c.StopRecording(target=target):
                 await self._stop(inv, await self._record_target(inv, target, reply), reply)
             case c.ShowTranscript(target=target):
@@ -158,7 +158,13 @@ class MeetingService:
         return _meeting_target(latest) if latest else None
 
     async def _record(
-        self, inv: Invocation, target: Target | None, reply: ChatReply, *, live: bool = False
+        self,
+        inv: Invocation,
+        target: Target | None,
+        reply: ChatReply,
+        *,
+        live: bool = False,
+        audio_only: bool = False,
     ) -> None:
         if target is None:
             return
@@ -168,12 +174,18 @@ class MeetingService:
         if self._recording is None:
             await reply.ephemeral(reply=messages.recording_unavailable())
             return
-        if MEDIA_SCOPES.isdisjoint(await self._google.scopes(inv.user)):
+        scopes = await self._google.scopes(inv.user)
+        if MEDIA_SCOPES.isdisjoint(scopes):
             url = await self._connect.start(user=inv.user, channel_id=inv.channel_id)
             await reply.ephemeral(reply=rtexts.needs_media_scope(url))
             return
         answer = await self._recording.start(
-            user=inv.user, channel_id=inv.channel_id, target=target, live=live
+            user=inv.user,
+            channel_id=inv.channel_id,
+            target=target,
+            live=live,
+            audio_only=audio_only,
+            video_allowed=not VIDEO_SCOPES.isdisjoint(scopes),
         )
         if answer is not None:
             await reply.ephemeral(reply=answer)

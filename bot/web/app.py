@@ -35,6 +35,7 @@ from bot.web import files, meeting_page, pages
 from bot.web.publisher import BlobPublisher
 from bot.web.runtime import BASE_URL, RUNTIME, SETTINGS, Runtime
 from bot.web.transcription import build_transcriber
+from bot.web.video import build_video
 from recorder.service import Recorder
 from recorder.session import SessionOptions
 from storage.blobs import LocalBlobStore
@@ -95,6 +96,8 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
                 await runtime.transcriber.aclose()
             await runtime.live.aclose()
             await runtime.artifacts.aclose()
+            if runtime.video is not None:
+                await runtime.video.aclose()
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
@@ -165,6 +168,13 @@ def _wire(
         delays=settings.artifacts.delays,
         excerpt_lines=settings.artifacts.excerpt_lines,
     )
+    video = build_video(
+        settings.video,
+        publisher=publisher,
+        recordings=repos.recordings,
+        threads=threads,
+        pages=page_data.links(),
+    )
     recording = RecordingFlow(
         recordings=repos.recordings,
         meetings=repos.meetings,
@@ -183,6 +193,7 @@ def _wire(
             live_by_default=settings.transcription.live_message,
         ),
         artifacts=artifacts if settings.artifacts.enabled else None,
+        video=video,
     )
     service = MeetingService(
         meetings=repos.meetings,
@@ -222,6 +233,7 @@ def _wire(
         artifacts=artifacts,
         sweeper=sweeper,
         transcriber=transcriber,
+        video=video,
         gchat=None
         if chat is None
         else gchat_app.build(

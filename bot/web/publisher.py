@@ -29,6 +29,9 @@ class BlobPublisher:
         outputs = ([result.mixed] if result.mixed else []) + list(result.speakers)
         return tuple([await self._put(recording_id, output) for output in outputs])
 
+    async def store_output(self, *, recording_id: RecordingId, output: OutputFile) -> RecordingFile:
+        return await self._put(recording_id, output)
+
     async def store_bytes(
         self,
         *,

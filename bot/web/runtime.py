@@ -13,6 +13,7 @@ from bot.core.live_transcript import LiveTranscripts
 from bot.core.recording import RecordingFlow
 from bot.core.retention import RetentionSweeper
 from bot.core.service import MeetingService
+from bot.core.video import VideoDelivery
 from bot.gchat.app import GChatSide
 from bot.settings import Settings
 from bot.tasks import TaskSupervisor
@@ -40,6 +41,7 @@ class Runtime:
     artifacts: ArtifactsFlow
     sweeper: RetentionSweeper
     transcriber: Transcriber | None = None
+    video: VideoDelivery | None = None
     gchat: GChatSide | None = None
 
 

@@ -27,6 +27,12 @@ from bot.core.model import AccessType
         ("record --LIVE abc-defg-hij", c.RecordMeeting(target="abc-defg-hij", live=True)),
         ("record \u2014live", c.RecordMeeting(target=None, live=True)),
         ("<@U0MEETBOT> record --live", c.RecordMeeting(target=None, live=True)),
+        ("record --audio-only", c.RecordMeeting(target=None, audio_only=True)),
+        (
+            "record abc-defg-hij \u2013audio-only --live",
+            c.RecordMeeting(target="abc-defg-hij", live=True, audio_only=True),
+        ),
+        ("record --Audio_Only", c.RecordMeeting(target=None, audio_only=True)),
         ("stop", c.StopRecording(target=None)),
         ("end abc-defg-hij", c.EndMeeting(target="abc-defg-hij")),
         ("status", c.MeetingStatus(target=None)),
@@ -60,6 +66,10 @@ def test_parses(text: str, expected: c.Command) -> None:
         ("end a b", "`end` takes at most one meeting"),
         ("record a b --live", "`record` takes at most one meeting"),
         ("record --loud", "Unknown option `--loud` for `record`"),
+        (
+            "record --video",
+            "Unknown option `--video` for `record` (only `--live` and `--audio-only`)",
+        ),
         ('new "unclosed', "I couldn't read that: a quote is not closed."),
         ("new " + "x" * 121, "The title is too long (121 characters"),
     ],

@@ -1,0 +1,198 @@
+"""Video in Slack: a call with cameras on → Record → End → one MP4 in the thread, in sync."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import av
+import numpy as np
+
+from bot.core.ports_recording import NewRecordingRow
+from recorder.model import Recording
+from sandbox.meet_media.pictures import colour_of
+from tests.fixtures_bot import SandboxBot, eventually
+from tests.media import decode, write_tone
+
+_PAGE_URL = re.compile(r"https?://[^\s|>\"\\]+/meetings/[^\s|>\"\\]+")
+_FILE_URL = re.compile(r"https?://[^\s|>\"\\]+/files/[^\s|>\"\\]+")
+
+
+async def _ready_recording(bot: SandboxBot, work: Path) -> tuple[Recording, dict[str, Any]]:
+    """A recording already delivered as audio, whose video is still to be composed."""
+    await bot.command("new standup")
+    [card] = await bot.cards()
+    meeting = await bot.runtime.repos.meetings.latest_in_channel(
+        platform="slack", team_id="T0SANDBOX", channel_id="C0GENERAL"
+    )
+    assert meeting is not None
+    assert meeting.space_name is not None
+    row = NewRecordingRow(
+        meeting_id=meeting.id,
+        space_name=meeting.space_name,
+        platform="slack",
+        team_id="T0SANDBOX",
+        channel_id="C0GENERAL",
+        started_by="U0ALICE",
+        work_dir=str(work),
+        thread_channel="C0GENERAL",
+        thread_message_id=card["ts"],
+    )
+    recording = await bot.runtime.repos.recordings.create(row=row, cause="asked in a test")
+    assert recording is not None
+    return recording, card
+
+
+async def test_a_video_that_cannot_be_composed_is_reported_in_place(
+    connected_bot: SandboxBot, tmp_path: Path
+) -> None:
+    bot = connected_bot
+    work = tmp_path / "work"
+    video = work / "video"
+    video.mkdir(parents=True)
+    (video / "participants%2Fann.000.ivf").write_bytes(b"DKIF" + b"\0" * 8)  # header cut short
+    recording, card = await _ready_recording(bot, work)
+    delivery = bot.runtime.video
+    assert delivery is not None
+
+    delivery.start(recording, duration=5.0)
+    await delivery.wait()
+
+    thread = [m for m in await bot.messages() if m.get("thread_ts") == card["ts"]]
+    [notice] = [m for m in thread if "video" in m["text"].lower()]
+    assert "The video could not be made" in notice["text"]
+    assert "Composing" not in notice["text"]  # the same message, edited in place
+    assert await bot.runtime.repos.recordings.files(recording_id=recording.id) == []
+    assert not await asyncio.to_thread(work.exists)
+
+
+# tone and speak_at; names whose test pictures have far-apart hues (orange, green, blue)
+CAMERAS = {"Ann": (440.0, 2.5), "Gus": (660.0, 5.0), "Max": (990.0, 7.5)}
+TALK = 2.0
+_WINDOW = 1 / 15  # one video frame
+
+
+async def _call_with_cameras(bot: SandboxBot, code: str, tmp: Path) -> None:
+    # small pictures encode fast; the composer scales them up like any small stream
+    await bot.api("POST", "meet/media/faults", {"space": code, "video_size": "320x180"})
+    people = [
+        {
+            "name": name,
+            "audio": str(write_tone(tmp / f"{name}.wav", freq=freq, seconds=TALK)),
+            "speak_at": at,
+            "video": True,
+        }
+        for name, (freq, at) in CAMERAS.items()
+    ]
+    await bot.api("POST", "meet/conferences", {"space": code, "participants": people})
+
+
+async def _everyone_seen_and_heard(bot: SandboxBot) -> None:
+    async def done() -> bool:
+        sessions = (await bot.api("GET", "meet/media"))["sessions"]
+        if not sessions:
+            return False
+        heard = sessions[-1]["frames_by_participant"]
+        seen = sessions[-1]["video_frames_by_participant"]
+        full = int(TALK / 0.02) - 5
+        return all(heard.get(n, 0) >= full and seen.get(n, 0) >= 15 for n in CAMERAS)
+
+    await eventually(done, within=40, what="everyone to be seen and to finish speaking")
+
+
+def _talk_windows(ogg: Path) -> tuple[float, float]:
+    """When the speaker's tone plays in their (call-aligned) file."""
+    samples = decode(ogg)
+    loud = np.flatnonzero(np.abs(samples) > 0.05)
+    return loud[0] / 48_000, loud[-1] / 48_000
+
+
+def _main_tile_colour(frame: av.VideoFrame) -> np.ndarray:
+    """Mean RGB of the middle of the large tile (left part of the 1280x720 layout)."""
+    rgb = frame.to_ndarray(format="rgb24")
+    return rgb[200:500, 200:800].reshape(-1, 3).mean(axis=0)
+
+
+def _frames_at(path: Path, times: list[float]) -> dict[float, av.VideoFrame]:
+    found: dict[float, av.VideoFrame] = {}
+    with av.open(str(path)) as container:
+        for frame in container.decode(video=0):
+            t = float(frame.pts * frame.time_base)
+            for wanted in times:
+                if wanted not in found and t >= wanted:
+                    found[wanted] = frame
+    return found
+
+
+def _closest(colour: np.ndarray) -> str:
+    return min(CAMERAS, key=lambda name: float(np.sum((colour - np.array(colour_of(name))) ** 2)))
+
+
+async def _download(link: str, folder: Path) -> tuple[Path, str]:
+    """The file behind a signed link, saved under its own name; and its content type."""
+    async with aiohttp.ClientSession() as http, http.get(link) as response:
+        assert response.status == 200
+        name = response.headers["Content-Disposition"].split('filename="')[1].split('"')[0]
+        await asyncio.to_thread((folder / name).write_bytes, await response.read())
+        return folder / name, response.headers["Content-Type"]
+
+
+async def test_a_call_with_cameras_on_gives_an_mp4_with_everyone_in_sync(
+    connected_bot: SandboxBot, tmp_path: Path
+) -> None:
+    bot = connected_bot
+    await bot.command("new standup")
+    [card] = await bot.cards()
+    [space] = (await bot.api("GET", "meet/spaces"))["spaces"]
+    await _call_with_cameras(bot, space["meetingCode"], tmp_path)
+    await bot.click(card["ts"], "meet_record")
+    await _everyone_seen_and_heard(bot)
+    await bot.api("POST", "meet/conferences/end", {"space": space["meetingCode"]})
+
+    async def thread() -> list[dict[str, Any]]:
+        return [m for m in await bot.messages() if m.get("thread_ts") == card["ts"]]
+
+    async def video_ready() -> Any:
+        return [m for m in await thread() if "Video ready" in m["text"]]
+
+    [ready] = await eventually(video_ready, within=60, what="the video in the thread")
+    results = next(m for m in await thread() if "Recording ready" in m["text"])
+    assert "video follows" in results["text"]
+    assert any(f["name"] == "recording.mp4" for m in await thread() for f in m.get("files", []))
+    recording = await bot.runtime.repos.recordings.latest_for_meeting(
+        meeting_id=card["blocks"][0]["block_id"].split(":", 1)[1]
+    )
+    assert recording is not None
+    assert recording.duration is not None
+    [mp4_link] = sorted(set(_FILE_URL.findall(json.dumps(ready))))
+    mp4, content_type = await _download(mp4_link, tmp_path)
+    assert (mp4.name, content_type) == ("recording.mp4", "video/mp4")
+    links = sorted(set(_FILE_URL.findall(json.dumps(results))))
+    downloads = [await _download(link, tmp_path) for link in links]
+    oggs = {path.stem: path for path, kind in downloads if kind == "audio/ogg"}
+    assert sorted(oggs) == sorted(CAMERAS)
+
+    with av.open(str(mp4)) as container:
+        video, audio = container.streams.video[0], container.streams.audio[0]
+        assert (video.codec_context.name, video.width, video.height) == ("h264", 1280, 720)
+        assert audio.codec_context.name == "aac"
+        video_seconds = float(video.duration * video.time_base)
+        audio_seconds = float(audio.duration * audio.time_base)
+    assert abs(video_seconds - recording.duration) <= 2 * _WINDOW
+    assert abs(audio_seconds - recording.duration) <= 0.1
+
+    [page] = sorted(set(_PAGE_URL.findall(json.dumps(ready))))
+    async with aiohttp.ClientSession() as http, http.get(page) as response:
+        assert response.status == 200
+        assert "<video" in await response.text()  # the meeting page plays the MP4
+
+    # in sync: while each one talks alone, the large tile shows their camera
+    windows = {name: _talk_windows(path) for name, path in oggs.items()}
+    moments = {name: (start + end) / 2 + 0.3 for name, (start, end) in windows.items()}
+    frames = await asyncio.to_thread(_frames_at, mp4, list(moments.values()))
+    for name, moment in moments.items():
+        assert _closest(_main_tile_colour(frames[moment])) == name, (name, moment)
