@@ -66,8 +66,14 @@ def _people(data_dir: Path, seconds: float) -> list[dict[str, Any]]:
 async def _record(
     api: Api, bot: int, people: list[dict[str, Any]], seconds: float, *, flags: str
 ) -> dict[str, Any]:
+    before = len((await api("GET", "meet/spaces"))["spaces"])
     await api.command("new bench")
-    [space] = (await api("GET", "meet/spaces"))["spaces"][-1:]
+
+    async def created() -> list[dict[str, Any]]:
+        spaces: list[dict[str, Any]] = (await api("GET", "meet/spaces"))["spaces"]
+        return spaces[before:]
+
+    [space] = await until(created, within=30, what="the meeting's space")
     code = space["meetingCode"]
     await api("POST", "meet/conferences", {"space": code, "participants": people})
     await api.command(f"record {code} {flags}".strip())

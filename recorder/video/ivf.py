@@ -9,8 +9,10 @@ is filled in only by `IvfWriter.close`, and readers (ours and FFmpeg's) do not n
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from recorder.video.model import CLOCK_RATE, VideoCodec
 
@@ -140,21 +142,23 @@ class IvfWriter:
         self._size += len(data)
 
 
+@dataclass(frozen=True, slots=True)
+class IvfScan:
+    """What `scan_ivf_file` found, without keeping any frame."""
+
+    header: IvfHeader
+    frames: int
+    first_pts: int | None
+    last_pts: int | None
+
+
 def read_ivf(data: bytes) -> IvfFile:
     """Parse an IVF file's bytes, keeping every whole frame.
 
     Raises:
         ValueError: Not an IVF file of a codec we store.
     """
-    if len(data) < _FILE_HEADER.size:
-        raise ValueError("not an IVF file: shorter than its header")
-    sig, _, header_size, fourcc, width, height, rate, scale, count, _ = _FILE_HEADER.unpack_from(
-        data
-    )
-    codec = next((c for c in VideoCodec if c.fourcc == fourcc), None)
-    if sig != b"DKIF" or codec is None or header_size < _FILE_HEADER.size:
-        raise ValueError("not an IVF file of VP8, VP9 or AV1")
-    header = IvfHeader(codec, width, height, rate, scale, count)
+    header, header_size = _parse_header(data)
     frames, at = [], header_size
     while at + _FRAME_HEADER.size <= len(data):
         size, pts = _FRAME_HEADER.unpack_from(data, at)
@@ -167,8 +171,69 @@ def read_ivf(data: bytes) -> IvfFile:
 
 
 def read_ivf_file(path: Path) -> IvfFile:
-    """`read_ivf` on a file."""
+    """`read_ivf` on a file (all of it in memory: for small files and tests)."""
     return read_ivf(path.read_bytes())
+
+
+def iter_ivf_file(path: Path) -> Iterator[IvfFrame]:
+    """The whole frames of an IVF file, read one at a time (a call's file may be large).
+
+    Raises:
+        ValueError: Not an IVF file of a codec we store (raised on the first ``next``).
+        OSError: The file cannot be read.
+    """
+    with path.open("rb") as file:
+        _, header_size = _parse_header(file.read(_FILE_HEADER.size))
+        file.seek(header_size)
+        for pts, size in _frame_headers(file):
+            data = file.read(size)
+            if len(data) != size:
+                return
+            yield IvfFrame(pts, data)
+
+
+def scan_ivf_file(path: Path) -> IvfScan:
+    """Count an IVF file's whole frames and find their first and last pts, reading only the
+    frame headers.
+
+    Raises:
+        ValueError: Not an IVF file of a codec we store.
+        OSError: The file cannot be read.
+    """
+    end = path.stat().st_size
+    with path.open("rb") as file:
+        header, header_size = _parse_header(file.read(_FILE_HEADER.size))
+        file.seek(header_size)
+        count, first, last = 0, None, None
+        for pts, size in _frame_headers(file):
+            if file.tell() + size > end:  # cut short by a crash
+                break
+            file.seek(size, 1)
+            count += 1
+            first = pts if first is None else first
+            last = pts
+    return IvfScan(header=header, frames=count, first_pts=first, last_pts=last)
+
+
+def _parse_header(data: bytes) -> tuple[IvfHeader, int]:
+    if len(data) < _FILE_HEADER.size:
+        raise ValueError("not an IVF file: shorter than its header")
+    sig, _, header_size, fourcc, width, height, rate, scale, count, _ = _FILE_HEADER.unpack_from(
+        data
+    )
+    codec = next((c for c in VideoCodec if c.fourcc == fourcc), None)
+    if sig != b"DKIF" or codec is None or header_size < _FILE_HEADER.size:
+        raise ValueError("not an IVF file of VP8, VP9 or AV1")
+    return IvfHeader(codec, width, height, rate, scale, count), header_size
+
+
+def _frame_headers(file: BinaryIO) -> Iterator[tuple[int, int]]:
+    """(pts, size) of each frame header from the current position; stops at garbage."""
+    while len(raw := file.read(_FRAME_HEADER.size)) == _FRAME_HEADER.size:
+        size, pts = _FRAME_HEADER.unpack(raw)
+        if not 0 < size <= _MAX_FRAME:
+            return
+        yield pts, size
 
 
 def _u16(value: int) -> int:

@@ -13,7 +13,6 @@ keyframe.
 from __future__ import annotations
 
 import logging
-import struct
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +23,7 @@ from av.video.reformatter import Interpolation, VideoReformatter
 
 from recorder.video import av1, vp8, vp9
 from recorder.video.canvas import Planes
-from recorder.video.ivf import read_ivf
+from recorder.video.ivf import iter_ivf_file
 from recorder.video.model import CLOCK_RATE, PayloadError, VideoCodec
 from recorder.video.store import VideoSegment
 
@@ -32,9 +31,6 @@ logger = logging.getLogger(__name__)
 
 LINGER = 2.0
 """Seconds a stream's last picture stays after its segment's last frame."""
-_IVF_HEADER = 32
-_FRAME_HEADER = struct.Struct("<IQ")  # size, pts (the IVF frame header)
-_MAX_FRAME = 1 << 28
 
 
 @dataclass(slots=True, eq=False)
@@ -201,15 +197,7 @@ def _flush(
 def _ivf_frames(path: Path) -> Iterator[tuple[int, bytes]]:
     """(pts, data) of each whole frame of an IVF file, read as needed (it may be large)."""
     try:
-        with path.open("rb") as file:
-            head = file.read(_IVF_HEADER)
-            read_ivf(head)  # checks the signature and codec
-            file.seek(max(_IVF_HEADER, int.from_bytes(head[6:8], "little")))
-            while len(raw := file.read(_FRAME_HEADER.size)) == _FRAME_HEADER.size:
-                size, pts = _FRAME_HEADER.unpack(raw)
-                data = file.read(size) if 0 < size <= _MAX_FRAME else b""
-                if len(data) != size or not data:
-                    return
-                yield pts, data
+        for frame in iter_ivf_file(path):
+            yield frame.pts, frame.data
     except (OSError, ValueError) as exc:
         logger.warning("video: cannot read %s: %s", path.name, exc)

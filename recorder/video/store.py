@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from recorder.video.ivf import IvfWriter, read_ivf_file
+from recorder.video.ivf import IvfWriter, scan_ivf_file
 from recorder.video.model import EncodedFrame, VideoCodec
 
 logger = logging.getLogger(__name__)
@@ -104,20 +104,19 @@ def list_segments(root: Path) -> list[VideoSegment]:
         if match is None:
             continue
         try:
-            ivf = read_ivf_file(path)
+            scan = scan_ivf_file(path)
         except (OSError, ValueError) as exc:
             logger.warning("video: skipping unreadable segment %s: %s", path.name, exc)
             continue
-        frames = ivf.frames
         found.append(
             VideoSegment(
                 key=unquote(match["key"]),
                 index=int(match["n"]),
                 path=path,
-                codec=ivf.header.codec,
-                frames=len(frames),
-                first_pts=frames[0].pts if frames else None,
-                last_pts=frames[-1].pts if frames else None,
+                codec=scan.header.codec,
+                frames=scan.frames,
+                first_pts=scan.first_pts,
+                last_pts=scan.last_pts,
             )
         )
     return sorted(found, key=lambda s: (s.key, s.index))

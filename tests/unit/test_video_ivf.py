@@ -8,7 +8,7 @@ from pathlib import Path
 import av
 import pytest
 
-from recorder.video.ivf import IvfWriter, read_ivf, read_ivf_file
+from recorder.video.ivf import IvfWriter, iter_ivf_file, read_ivf, read_ivf_file, scan_ivf_file
 from recorder.video.model import EncodedFrame, VideoCodec
 from recorder.video.store import VideoStore, list_segments
 from tests.video_media import TICKS, encode, psnr
@@ -130,3 +130,22 @@ def test_the_store_keeps_a_segment_per_participant_and_codec(tmp_path: Path) -> 
     assert all("/" not in s.path.name and s.path.name.count(".") == 2 for s in on_disk)
     with pytest.raises(ValueError, match="non-empty key"):
         store.write("", vp8[0], 0)
+
+
+def test_streaming_reads_agree_with_the_whole_file_read(tmp_path: Path) -> None:
+    path = tmp_path / "a.ivf"
+    _write(path, VideoCodec.VP9)
+    cut = tmp_path / "cut.ivf"
+    cut.write_bytes(path.read_bytes()[:-5])
+    for file in (path, cut):
+        whole = read_ivf_file(file)
+        assert list(iter_ivf_file(file)) == list(whole.frames)
+        scan = scan_ivf_file(file)
+        assert scan.header == whole.header
+        assert scan.frames == len(whole.frames)
+        assert (scan.first_pts, scan.last_pts) == (whole.frames[0].pts, whole.frames[-1].pts)
+    (tmp_path / "junk.ivf").write_bytes(b"RIFF" + bytes(40))
+    with pytest.raises(ValueError, match="not an IVF file"):
+        scan_ivf_file(tmp_path / "junk.ivf")
+    with pytest.raises(ValueError, match="not an IVF file"):
+        next(iter_ivf_file(tmp_path / "junk.ivf"))
