@@ -116,8 +116,22 @@ class FileRoutes:
         stored = self._workspace.files.get(request.match_info["file_id"])
         if stored is None or stored.data is None:
             return web.Response(status=404, text="file_not_found")
+        headers = {
+            "Content-Disposition": f'inline; filename="{stored.name}"',
+            "Accept-Ranges": "bytes",
+        }
+        data = stored.data
+        try:  # one byte range, as Slack's file servers take, so players can seek
+            wanted = request.http_range
+        except ValueError:
+            return web.Response(status=416, text="bad range")
+        if wanted.start is None and wanted.stop is None:
+            return web.Response(body=data, content_type=stored.mimetype, headers=headers)
+        start, stop, _ = wanted.indices(len(data))
+        if start >= stop:
+            headers["Content-Range"] = f"bytes */{len(data)}"
+            return web.Response(status=416, headers=headers)
+        headers["Content-Range"] = f"bytes {start}-{stop - 1}/{len(data)}"
         return web.Response(
-            body=stored.data,
-            content_type=stored.mimetype,
-            headers={"Content-Disposition": f'inline; filename="{stored.name}"'},
+            status=206, body=data[start:stop], content_type=stored.mimetype, headers=headers
         )

@@ -110,7 +110,13 @@ class Message:
             "text": self.text,
             "blocks": self.blocks,
             "files": [
-                {"id": f.id, "name": f.name, "title": f.title, "url": base_url + f.path()}
+                {
+                    "id": f.id,
+                    "name": f.name,
+                    "title": f.title,
+                    "mimetype": f.mimetype,
+                    "url": base_url + f.path(),
+                }
                 for f in self.files
             ],
             "ephemeral_to": self.ephemeral_to,

@@ -167,6 +167,7 @@ async def test_messages_listing(live: RunningSandbox) -> None:
     ]
     assert listed[2]["thread_ts"] == card["ts"]
     assert listed[2]["files"][0]["name"] == "t.txt"
+    assert listed[2]["files"][0]["mimetype"] == "text/plain"
     assert listed[2]["files"][0]["url"].startswith(live.base_url)
     assert listed[0]["user"] == "U0MEETBOT"
     everything = await live.messages("C0GENERAL", all="1")

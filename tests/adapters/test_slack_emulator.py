@@ -175,9 +175,17 @@ async def test_files_upload_v2(live: RunningSandbox) -> None:
     shared = listed[1]
     assert (shared["text"], shared["thread_ts"]) == ("Transcript attached", parent["ts"])
     assert shared["files"][0]["name"] == "transcript.txt"
-    async with live.client.get(shared["files"][0]["url"]) as response:
+    url = shared["files"][0]["url"]
+    async with live.client.get(url) as response:
         assert response.status == 200
+        assert response.headers["Accept-Ranges"] == "bytes"
         assert await response.text() == "speaker 1: hello"
+    async with live.client.get(url, headers={"Range": "bytes=8-"}) as response:
+        assert response.status == 206  # players seek in uploaded videos this way
+        assert response.headers["Content-Range"] == "bytes 8-15/16"
+        assert await response.text() == "1: hello"
+    async with live.client.get(url, headers={"Range": "bytes=99-"}) as response:
+        assert response.status == 416
     assert (
         await error_of(
             client.files_completeUploadExternal(files=[{"id": "F0MISSING", "title": "x"}])
