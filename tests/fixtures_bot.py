@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import aiohttp
 import pytest
 
+from bot.core.ports_recording import NewRecordingRow
 from bot.settings import (
     GoogleSettings,
     HttpSettings,
@@ -22,6 +23,7 @@ from bot.settings import (
 from bot.web.runtime import RUNTIME, Runtime
 from bot.web.sandbox_mode import start_sandbox
 from bot.web.server import RunningServer
+from recorder.model import Recording
 from sandbox.app import SANDBOX_KEY, Sandbox
 
 T = TypeVar("T")
@@ -101,6 +103,32 @@ class SandboxBot:
     async def ephemerals(self, user: str = "U0ALICE", channel: str = "C0GENERAL") -> list[str]:
         await self.settle()
         return [m["text"] for m in await self.messages(channel) if m.get("ephemeral_to") == user]
+
+
+async def recording_under_card(bot: SandboxBot, work: Path) -> tuple[Recording, dict[str, Any]]:
+    """``/meet new standup``, then a recording row (``starting``) in its card's thread, its
+    capture in ``work``, as `RecordingFlow.start` would store it; returns it and the card."""
+    await bot.command("new standup")
+    [card] = await bot.cards()
+    meeting = await bot.runtime.repos.meetings.latest_in_channel(
+        platform="slack", team_id="T0SANDBOX", channel_id="C0GENERAL"
+    )
+    assert meeting is not None
+    assert meeting.space_name is not None
+    row = NewRecordingRow(
+        meeting_id=meeting.id,
+        space_name=meeting.space_name,
+        platform="slack",
+        team_id="T0SANDBOX",
+        channel_id="C0GENERAL",
+        started_by="U0ALICE",
+        work_dir=str(work),
+        thread_channel="C0GENERAL",
+        thread_message_id=card["ts"],
+    )
+    recording = await bot.runtime.repos.recordings.create(row=row, cause="asked in a test")
+    assert recording is not None
+    return recording, card
 
 
 def _is_card(message: dict[str, Any]) -> bool:

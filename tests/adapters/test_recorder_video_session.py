@@ -18,15 +18,14 @@ import pytest
 from aiohttp import web
 from aiortc import codecs as aiortc_codecs
 
-from recorder.capture.finalize import OutputFile
 from recorder.model import RecordingId, RecordingState, Speaker
 from recorder.ports import Outcome, RecordingJob, VideoRequest
 from recorder.session import RecordingSession, SessionOptions
-from recorder.transcribe.model import Segment
 from recorder.video.model import RtpVideoPacket, VideoCodec
 from recorder.video.store import list_segments
 from recorder.video.tiles import read_tiles
 from sandbox.meet_media.audio import encode_file
+from tests.adapters.test_recorder_session import Events
 from tests.adapters.video_peer import MeetPeer, Person
 from tests.fixtures_bot import eventually
 from tests.media import decode, onset, tone_level, write_tone
@@ -43,40 +42,6 @@ def aiortc_tables() -> Iterator[None]:
     saved = list(aiortc_codecs.CODECS["video"])
     yield
     aiortc_codecs.CODECS["video"][:] = saved
-
-
-@dataclass
-class Events:
-    states: list[RecordingState] = field(default_factory=list)
-    outcome: Outcome | None = None
-
-    async def state_changed(
-        self,
-        *,
-        recording_id: RecordingId,
-        state: RecordingState,
-        cause: str,
-        conference_record: str | None = None,
-    ) -> None:
-        self.states.append(state)
-
-    async def speakers_changed(
-        self, *, recording_id: RecordingId, present: tuple[Speaker, ...]
-    ) -> None:
-        pass
-
-    async def transcribed(
-        self, *, recording_id: RecordingId, segments: tuple[Segment, ...]
-    ) -> None:
-        pass
-
-    async def finished(self, *, recording_id: RecordingId, outcome: Outcome) -> None:
-        self.outcome = outcome
-
-    async def video_finished(
-        self, *, recording_id: RecordingId, video: OutputFile | None, error: str | None
-    ) -> None:
-        pass
 
 
 class Tokens:

@@ -8,10 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.core.ports_recording import NewRecordingRow
 from bot.web.runtime import Runtime
 from recorder.model import RecordingState
-from tests.fixtures_bot import SandboxBot
+from tests.fixtures_bot import SandboxBot, recording_under_card
 
 # Captures 3 s of Ann's speech on a fake clock, then is killed with SIGKILL: no close().
 _KILLED_MID_CALL = """
@@ -36,28 +35,9 @@ os.kill(os.getpid(), signal.SIGKILL)
 
 
 async def _live_recording(bot: SandboxBot, tmp: Path) -> tuple[Any, dict[str, Any], Path]:
-    await bot.command("new standup")
-    [card] = await bot.cards()
-    runtime: Runtime = bot.runtime
-    meeting = await runtime.repos.meetings.latest_in_channel(
-        platform="slack", team_id="T0SANDBOX", channel_id="C0GENERAL"
-    )
-    assert meeting is not None
-    assert meeting.space_name is not None
     work = tmp / "killed"
-    row = NewRecordingRow(
-        meeting_id=meeting.id,
-        space_name=meeting.space_name,
-        platform="slack",
-        team_id="T0SANDBOX",
-        channel_id="C0GENERAL",
-        started_by="U0ALICE",
-        work_dir=str(work),
-        thread_channel="C0GENERAL",
-        thread_message_id=card["ts"],
-    )
-    recording = await runtime.repos.recordings.create(row=row, cause="asked in a test")
-    assert recording is not None
+    recording, card = await recording_under_card(bot, work)
+    runtime: Runtime = bot.runtime
     moved = await runtime.repos.recordings.transition(
         recording_id=recording.id,
         expected={RecordingState.STARTING},

@@ -12,39 +12,12 @@ import aiohttp
 import av
 import numpy as np
 
-from bot.core.ports_recording import NewRecordingRow
-from recorder.model import Recording
 from sandbox.meet_media.pictures import colour_of
-from tests.fixtures_bot import SandboxBot, eventually
+from tests.fixtures_bot import SandboxBot, eventually, recording_under_card
 from tests.media import decode, write_tone
 
 _PAGE_URL = re.compile(r"https?://[^\s|>\"\\]+/meetings/[^\s|>\"\\]+")
 _FILE_URL = re.compile(r"https?://[^\s|>\"\\]+/files/[^\s|>\"\\]+")
-
-
-async def _ready_recording(bot: SandboxBot, work: Path) -> tuple[Recording, dict[str, Any]]:
-    """A recording already delivered as audio, whose video is still to be composed."""
-    await bot.command("new standup")
-    [card] = await bot.cards()
-    meeting = await bot.runtime.repos.meetings.latest_in_channel(
-        platform="slack", team_id="T0SANDBOX", channel_id="C0GENERAL"
-    )
-    assert meeting is not None
-    assert meeting.space_name is not None
-    row = NewRecordingRow(
-        meeting_id=meeting.id,
-        space_name=meeting.space_name,
-        platform="slack",
-        team_id="T0SANDBOX",
-        channel_id="C0GENERAL",
-        started_by="U0ALICE",
-        work_dir=str(work),
-        thread_channel="C0GENERAL",
-        thread_message_id=card["ts"],
-    )
-    recording = await bot.runtime.repos.recordings.create(row=row, cause="asked in a test")
-    assert recording is not None
-    return recording, card
 
 
 async def test_a_video_that_cannot_be_composed_is_reported_in_place(
@@ -55,7 +28,7 @@ async def test_a_video_that_cannot_be_composed_is_reported_in_place(
     video = work / "video"
     video.mkdir(parents=True)
     (video / "participants%2Fann.000.ivf").write_bytes(b"DKIF" + b"\0" * 8)  # header cut short
-    recording, card = await _ready_recording(bot, work)
+    recording, card = await recording_under_card(bot, work)
     delivery = bot.runtime.video
     assert delivery is not None
 
