@@ -106,15 +106,17 @@ class Recorder:
     async def _run(self, session: RecordingSession) -> None:
         job = session.job
         try:
-            outcome = await session.run()
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # task boundary: never lose the report
-            logger.exception("recording %s crashed", job.recording_id)
-            outcome = Outcome(ok=False, partial=False, cause=f"the recorder crashed: {exc}")
+            try:
+                outcome = await session.run()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # task boundary: never lose the report
+                logger.exception("recording %s crashed", job.recording_id)
+                outcome = Outcome(ok=False, partial=False, cause=f"the recorder crashed: {exc}")
+            try:
+                await job.events.finished(recording_id=job.recording_id, outcome=outcome)
+            except Exception:
+                logger.exception("recording %s: reporting the outcome failed", job.recording_id)
         finally:
+            # only now: `aclose` and `wait` must also wait for the report (the host's database)
             self._running.pop(job.recording_id, None)
-        try:
-            await job.events.finished(recording_id=job.recording_id, outcome=outcome)
-        except Exception:
-            logger.exception("recording %s: reporting the outcome failed", job.recording_id)

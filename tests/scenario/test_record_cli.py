@@ -23,7 +23,8 @@ async def test_records_a_call_into_a_directory(
     await bot.command("new standup")
     await bot.settle()
     [space] = (await bot.api("GET", "meet/spaces"))["spaces"]
-    tone = str(write_tone(tmp_path / "ann.wav", freq=440.0, seconds=1.0))
+    # long enough that a recorder joining late (a busy machine) still hears 35 frames of it
+    tone = str(write_tone(tmp_path / "ann.wav", freq=440.0, seconds=3.0))
     people = [{"name": "Ann", "audio": tone, "speak_at": 0.8}]
     await bot.api(
         "POST", "meet/conferences", {"space": space["meetingCode"], "participants": people}

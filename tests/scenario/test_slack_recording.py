@@ -25,7 +25,7 @@ async def _new_meeting(bot: SandboxBot) -> tuple[dict[str, Any], str]:
     return card, space["meetingCode"]
 
 
-async def _start_call(bot: SandboxBot, code: str, tmp: Path, *, seconds: float = 1.5) -> None:
+async def _start_call(bot: SandboxBot, code: str, tmp: Path, *, seconds: float = 2.5) -> None:
     people = [
         {
             "name": name,
