@@ -23,7 +23,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +36,7 @@ from recorder.video.compose import ComposeOptions, compose_mp4  # noqa: E402
 from recorder.video.model import CLOCK_RATE, EncodedFrame, VideoCodec  # noqa: E402
 from recorder.video.store import VideoStore  # noqa: E402
 from recorder.video.tiles import TileInfo, write_tiles  # noqa: E402
-from tests.video_media import ENCODERS  # noqa: E402
+from sandbox.meet_media.video import open_encoder  # noqa: E402
 
 FPS = 15
 LOOP = 10 * FPS  # frames encoded per stream, repeated for the call's length
@@ -68,13 +67,8 @@ def _picture(width: int, height: int, index: int, hue: int) -> av.VideoFrame:
 
 
 def _encode_loop(codec: VideoCodec, hue: int) -> list[tuple[bytes, bool]]:
-    name, options = ENCODERS[codec]
-    context: Any = av.CodecContext.create(name, "w")
-    context.width, context.height = SIZE
-    context.pix_fmt = "yuv420p"
-    context.time_base, context.framerate = Fraction(1, FPS), Fraction(FPS, 1)
-    context.gop_size, context.bit_rate = LOOP, 600_000
-    context.options = dict(options)
+    width, height = SIZE
+    context = open_encoder(codec, width=width, height=height, fps=FPS, gop=LOOP, bit_rate=600_000)
     packets = []
     for i in range(LOOP):
         frame = _picture(*SIZE, i, hue)

@@ -6,24 +6,15 @@ Encodes are cached per (codec, size, count, gop): the suite encodes each stream 
 from __future__ import annotations
 
 import functools
-import os
 from dataclasses import dataclass
-from fractions import Fraction
 
 import av
 import numpy as np
 
 from recorder.video.frames import FrameAssembler, depacketizer_for
 from recorder.video.model import EncodedFrame, RtpVideoPacket, VideoCodec
+from sandbox.meet_media.video import open_encoder
 
-ENCODERS = {
-    VideoCodec.VP8: ("libvpx", {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}),
-    VideoCodec.VP9: (
-        "libvpx-vp9",
-        {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0", "row-mt": "0"},
-    ),
-    VideoCodec.AV1: ("libsvtav1", {"preset": "10", "svtav1-params": "pred-struct=1:rc=2:lp=1"}),
-}
 TICKS = 3000  # RTP ticks per frame at 30 fps
 MIN_PSNR = 30.0
 
@@ -63,16 +54,7 @@ def encode(
 
 @functools.cache
 def _encode(codec: VideoCodec, width: int, height: int, count: int, gop: int) -> Encoded:
-    name, options = ENCODERS[codec]
-    os.environ.setdefault("SVT_LOG", "1")  # SVT-AV1: no configuration banner on stderr
-    context = av.CodecContext.create(name, "w")
-    context.width, context.height = width, height
-    context.pix_fmt = "yuv420p"
-    context.time_base = Fraction(1, 30)
-    context.framerate = Fraction(30, 1)
-    context.gop_size = gop
-    context.bit_rate = 1_500_000
-    context.options = dict(options)
+    context = open_encoder(codec, width=width, height=height, fps=30, gop=gop, bit_rate=1_500_000)
     packets, sources = [], []
     for i in range(count):
         frame = pattern(width, height, i)

@@ -101,8 +101,6 @@ def encode_loop(key: LoopKey) -> EncodedLoop:
     Raises:
         ValueError: the encoder refused the size or produced no frame for every picture.
     """
-    # SVT-AV1 prints its configuration on stderr at every encoder start unless told not to
-    os.environ.setdefault("SVT_LOG", "1")
     count = LOOP_SECONDS * key.fps
     gop = KEYFRAME_SECONDS * key.fps
     draw = pictures.camera_pictures if key.feed is Feed.CAMERA else pictures.screen_pictures
@@ -127,19 +125,36 @@ def encode_loop(key: LoopKey) -> EncodedLoop:
 
 
 def _encoder(key: LoopKey, gop: int) -> Any:
-    name, options = ENCODERS[key.codec]
+    bit_rate = max(100_000, int(key.width * key.height * key.fps * BITS_PER_PIXEL))
+    return open_encoder(
+        key.codec, width=key.width, height=key.height, fps=key.fps, gop=gop, bit_rate=bit_rate
+    )
+
+
+def open_encoder(
+    codec: VideoCodec, *, width: int, height: int, fps: int, gop: int, bit_rate: int
+) -> Any:
+    """An open PyAV encoder for ``codec`` with the `ENCODERS` settings (yuv420p, pts in
+    frames). The tests and benchmarks encode their streams with it too.
+
+    Raises:
+        ValueError: the encoder refused the size or settings.
+    """
+    # SVT-AV1 prints its configuration on stderr at every encoder start unless told not to
+    os.environ.setdefault("SVT_LOG", "1")
+    name, options = ENCODERS[codec]
     try:
         context: Any = av.CodecContext.create(name, "w")
-        context.width, context.height = key.width, key.height
+        context.width, context.height = width, height
         context.pix_fmt = "yuv420p"
-        context.time_base = Fraction(1, key.fps)
-        context.framerate = Fraction(key.fps, 1)
+        context.time_base = Fraction(1, fps)
+        context.framerate = Fraction(fps, 1)
         context.gop_size = gop
-        context.bit_rate = max(100_000, int(key.width * key.height * key.fps * BITS_PER_PIXEL))
+        context.bit_rate = bit_rate
         context.options = dict(options)
         context.open()
     except av.FFmpegError as exc:
-        raise ValueError(f"{name} cannot encode {key.width}x{key.height}: {exc}") from exc
+        raise ValueError(f"{name} cannot encode {width}x{height}: {exc}") from exc
     return context
 
 

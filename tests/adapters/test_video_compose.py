@@ -12,7 +12,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,7 @@ from recorder.video.scene import PLACEHOLDER_PREFIX
 from recorder.video.sources import StreamSource
 from recorder.video.store import VideoStore, list_segments
 from recorder.video.tiles import TileInfo, screenshare_key, write_tiles
-from tests.video_media import ENCODERS
+from sandbox.meet_media.video import open_encoder
 
 FPS = 15
 TICKS = 90_000 // FPS
@@ -72,12 +71,7 @@ def encode_clip(
 ) -> Clip:
     """One frame per colour (a solid picture with a darker moving square), 15 fps."""
     width, height = size
-    name, options = ENCODERS[codec]
-    context: Any = av.CodecContext.create(name, "w")
-    context.width, context.height, context.pix_fmt = width, height, "yuv420p"
-    context.time_base, context.framerate = Fraction(1, FPS), Fraction(FPS, 1)
-    context.gop_size, context.bit_rate = gop, 800_000
-    context.options = dict(options)
+    context = open_encoder(codec, width=width, height=height, fps=FPS, gop=gop, bit_rate=800_000)
     packets = []
     for i, colour in enumerate(colours):
         rgb = np.empty((height, width, 3), np.uint8)
