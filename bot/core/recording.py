@@ -23,7 +23,7 @@ from bot.core.ports_recording import NewRecordingRow, RecordingRepo
 from bot.core.ports_transcript import TranscriptRepo
 from bot.core.recording_access import SpaceProbe, UserTokens
 from bot.core.replies import Reply
-from bot.core.transcripts import TranscriptDelivery, thread_target
+from bot.core.transcripts import TranscriptDelivery, post_in_thread, thread_target
 from bot.core.video import VideoDelivery
 from bot.core.video_texts import audio_only_scope
 from bot.logs import log_context
@@ -379,19 +379,10 @@ class RecordingFlow:
         await self.recordings.set_notice(recording_id=recording.id, message_id=ref.message_id)
 
     async def _post_thread(self, recording: Recording, reply: Reply) -> None:
-        threads = self._threads.get(recording.platform)
-        if threads is None:
+        if recording.platform not in self._threads:
             return
         target = await thread_target(self.recordings, recording)
-        try:
-            await threads.post(
-                team_id=target.team_id,
-                channel_id=target.channel_id,
-                thread_id=target.thread_id,
-                reply=reply,
-            )
-        except ChatPlatformError as exc:
-            logger.warning("recording results not posted: %s", exc.reason)
+        await post_in_thread(self._threads, target, reply, what="recording results")
 
 
 class RecordingEvents:

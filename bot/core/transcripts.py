@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.core import transcript_texts as texts
 from bot.core.errors import ChatPlatformError
+from bot.core.model import CardRef
 from bot.core.ports_delivery import (
     ChatThreads,
     FilePublisher,
@@ -68,6 +69,26 @@ async def thread_target(recordings: RecordingRepo, recording: Recording) -> Thre
         channel_id=channel,
         thread_id=parent,
     )
+
+
+async def post_in_thread(
+    threads: Mapping[str, ChatThreads], target: ThreadTarget, reply: Reply, *, what: str
+) -> CardRef | None:
+    """Post ``reply`` in ``target``; where it landed, or None (logged as ``what``) when the
+    platform is not configured or refused it."""
+    chat = threads.get(target.platform)
+    if chat is None:
+        return None
+    try:
+        return await chat.post(
+            team_id=target.team_id,
+            channel_id=target.channel_id,
+            thread_id=target.thread_id,
+            reply=reply,
+        )
+    except ChatPlatformError as exc:
+        logger.warning("%s not posted: %s", what, exc.reason)
+        return None
 
 
 class TranscriptDelivery:
@@ -249,17 +270,5 @@ class TranscriptDelivery:
         return None
 
     async def _post(self, target: ThreadTarget, reply: Reply) -> bool:
-        threads = self._threads.get(target.platform)
-        if threads is None:
-            return False
-        try:
-            await threads.post(
-                team_id=target.team_id,
-                channel_id=target.channel_id,
-                thread_id=target.thread_id,
-                reply=reply,
-            )
-        except ChatPlatformError as exc:
-            logger.warning("transcript message not posted: %s", exc.reason)
-            return False
-        return True
+        posted = await post_in_thread(self._threads, target, reply, what="transcript message")
+        return posted is not None

@@ -25,7 +25,7 @@ from bot.core.ports_delivery import (
 )
 from bot.core.ports_recording import RecordingRepo
 from bot.core.replies import Reply
-from bot.core.transcripts import thread_target
+from bot.core.transcripts import post_in_thread, thread_target
 from bot.logs import log_context
 from recorder.model import Recording
 from recorder.ports import Outcome, VideoRequest
@@ -160,19 +160,7 @@ class VideoDelivery:
         return shared, None
 
     async def _post(self, target: ThreadTarget, reply: Reply) -> CardRef | None:
-        threads = self._threads.get(target.platform)
-        if threads is None:
-            return None
-        try:
-            return await threads.post(
-                team_id=target.team_id,
-                channel_id=target.channel_id,
-                thread_id=target.thread_id,
-                reply=reply,
-            )
-        except ChatPlatformError as exc:
-            logger.warning("video notice not posted: %s", exc.reason)
-            return None
+        return await post_in_thread(self._threads, target, reply, what="video notice")
 
     async def _show(self, target: ThreadTarget, ref: CardRef | None, reply: Reply) -> None:
         """Edit the "composing" message into ``reply`` (post it if that message is missing)."""
