@@ -41,11 +41,13 @@ def speak(
     return path
 
 
-def speech(text: str, tmp: Path, *, who: str = "ann", speed: int = 145) -> np.ndarray:
-    """``text`` spoken in one of `VOICES`, as mono float32 at 48 kHz."""
+def speech(
+    text: str, tmp: Path, *, who: str = "ann", speed: int = 145, rate: int = RATE
+) -> np.ndarray:
+    """``text`` spoken in one of `VOICES`, as mono float32 at ``rate`` (48 kHz by default)."""
     voice, pitch = VOICES[who]
     wav = speak(text, tmp / f"{who}-{abs(hash(text))}.wav", voice=voice, pitch=pitch, speed=speed)
-    return decode(wav)
+    return decode(wav, rate=rate)
 
 
 def track(parts: list[tuple[float, np.ndarray]], seconds: float) -> np.ndarray:

@@ -24,11 +24,12 @@ def test_a_missing_model_stops_the_start_naming_the_setting(tmp_path: Path) -> N
 
 
 async def test_the_model_is_loaded_at_first_use_and_shared(tmp_path: Path) -> None:
-    settings = TranscriptionSettings(beam_size=1)
+    # the default beam: greedy decoding of espeak's voice differs with the CPU's int8 kernels
+    settings = TranscriptionSettings()
     transcriber = build_transcriber(settings)
     assert transcriber is not None
     try:
-        audio = speech("The weather is cold today.", tmp_path)[::3]  # 48 → 16 kHz
+        audio = speech("The weather is cold today.", tmp_path, rate=16_000)
         pieces = await transcriber.transcribe(np.ascontiguousarray(audio, dtype=np.float32))
         assert "weather" in " ".join(p.text for p in pieces).lower()
         first, second = LazyEngine(settings), LazyEngine(settings)
