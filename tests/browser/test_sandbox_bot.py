@@ -2,53 +2,26 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-from bot.web.sandbox_mode import start_sandbox
 from bot.web.server import RunningServer
-from tests.browser.cdp import chromium, chromium_available
-from tests.fixtures_bot import SandboxBot, eventually, sandbox_test_settings
+from tests.browser.cdp import chromium
+from tests.browser.sandbox_page import end_call, send, sign_in
+from tests.fixtures_bot import SandboxBot, eventually
 from tests.fixtures_gchat import ChatDriver
 from tests.media import write_tone
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-async def live_bot(tmp_path: Path) -> AsyncIterator[RunningServer]:
-    """The real bot in sandbox mode; Chromium is required under CI, else the test skips."""
-    if not chromium_available():
-        if os.environ.get("CI"):
-            pytest.fail("chromium is required in CI (make browser-deps installs it)")
-        pytest.skip("needs /usr/bin/chromium")
-    settings = sandbox_test_settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", data_dir=tmp_path / "data"
-    )
-    server = await start_sandbox(settings)
-    try:
-        yield server
-    finally:
-        await server.close()
-
-
 async def test_new_meeting_and_end_from_the_page(live_bot: RunningServer, tmp_path: Path) -> None:
     async with chromium(tmp_path / "profile") as browser:
         page = await browser.new_page(f"{live_bot.base_url}/sandbox/")
-        await page.wait_for("document.body.dataset.ready === 'true'")
-
-        await page.click("#google-signin")
-        await page.wait_for(
-            "document.getElementById('google-status').textContent.includes('Connected as')"
-        )
-
-        await page.click("#composer-input")
-        await page.type_text("/meet new standup")
-        await page.press_enter()
+        await sign_in(page)
+        await send(page, "/meet new standup")
         await page.wait_for("!!document.querySelector('button[data-action-id=meet_end]')")
         card = await page.evaluate(
             "document.querySelector('button[data-action-id=meet_end]')"
@@ -77,14 +50,8 @@ async def test_record_a_call_and_play_the_files_from_the_page(
     base = live_bot.base_url
     async with chromium(tmp_path / "profile") as browser, aiohttp.ClientSession() as http:
         page = await browser.new_page(f"{base}/sandbox/")
-        await page.wait_for("document.body.dataset.ready === 'true'")
-        await page.click("#google-signin")
-        await page.wait_for(
-            "document.getElementById('google-status').textContent.includes('Connected as')"
-        )
-        await page.click("#composer-input")
-        await page.type_text("/meet new standup")
-        await page.press_enter()
+        await sign_in(page)
+        await send(page, "/meet new standup")
         await page.wait_for("!!document.querySelector('button[data-action-id=meet_record]')")
 
         # three speakers talking over each other (short tones keep the test quick)
@@ -117,10 +84,7 @@ async def test_record_a_call_and_play_the_files_from_the_page(
             return len(counts) == 3 and all(n >= 40 for n in counts.values())
 
         await eventually(spoken, within=15, what="everyone to speak")
-        await page.evaluate(
-            "[...document.querySelectorAll('button')].find(b => b.textContent === 'End call')"
-            ".click()"
-        )
+        await end_call(page)
         links = await page.wait_for(
             "(() => { const r = [...document.querySelectorAll('.thread .message')]"
             ".find(m => m.textContent.includes('Recording ready'));"

@@ -13,8 +13,9 @@ import av
 import numpy as np
 
 from sandbox.meet_media.pictures import colour_of
+from tests.camera_call import CAMERAS, call_with_cameras, everyone_seen_and_heard
 from tests.fixtures_bot import SandboxBot, eventually, recording_under_card
-from tests.media import decode, write_tone
+from tests.media import decode
 
 _PAGE_URL = re.compile(r"https?://[^\s|>\"\\]+/meetings/[^\s|>\"\\]+")
 _FILE_URL = re.compile(r"https?://[^\s|>\"\\]+/files/[^\s|>\"\\]+")
@@ -43,38 +44,7 @@ async def test_a_video_that_cannot_be_composed_is_reported_in_place(
     assert not await asyncio.to_thread(work.exists)
 
 
-# tone and speak_at; names whose test pictures have far-apart hues (orange, green, blue)
-CAMERAS = {"Ann": (440.0, 2.5), "Gus": (660.0, 5.0), "Max": (990.0, 7.5)}
-TALK = 2.0
 _WINDOW = 1 / 15  # one video frame
-
-
-async def _call_with_cameras(bot: SandboxBot, code: str, tmp: Path) -> None:
-    # small pictures encode fast; the composer scales them up like any small stream
-    await bot.api("POST", "meet/media/faults", {"space": code, "video_size": "320x180"})
-    people = [
-        {
-            "name": name,
-            "audio": str(write_tone(tmp / f"{name}.wav", freq=freq, seconds=TALK)),
-            "speak_at": at,
-            "video": True,
-        }
-        for name, (freq, at) in CAMERAS.items()
-    ]
-    await bot.api("POST", "meet/conferences", {"space": code, "participants": people})
-
-
-async def _everyone_seen_and_heard(bot: SandboxBot) -> None:
-    async def done() -> bool:
-        sessions = (await bot.api("GET", "meet/media"))["sessions"]
-        if not sessions:
-            return False
-        heard = sessions[-1]["frames_by_participant"]
-        seen = sessions[-1]["video_frames_by_participant"]
-        full = int(TALK / 0.02) - 5
-        return all(heard.get(n, 0) >= full and seen.get(n, 0) >= 15 for n in CAMERAS)
-
-    await eventually(done, within=40, what="everyone to be seen and to finish speaking")
 
 
 def _talk_windows(ogg: Path) -> tuple[float, float]:
@@ -121,9 +91,9 @@ async def test_a_call_with_cameras_on_gives_an_mp4_with_everyone_in_sync(
     await bot.command("new standup")
     [card] = await bot.cards()
     [space] = (await bot.api("GET", "meet/spaces"))["spaces"]
-    await _call_with_cameras(bot, space["meetingCode"], tmp_path)
+    await call_with_cameras(bot, space["meetingCode"], tmp_path)
     await bot.click(card["ts"], "meet_record")
-    await _everyone_seen_and_heard(bot)
+    await everyone_seen_and_heard(bot)
     await bot.api("POST", "meet/conferences/end", {"space": space["meetingCode"]})
 
     async def thread() -> list[dict[str, Any]]:
