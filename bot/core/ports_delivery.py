@@ -76,7 +76,12 @@ class VideoComposer(Protocol):
         Raises:
             recorder.video.compose.ComposeError: nothing to compose, or unreadable input;
                 the message says why in plain words.
+            recorder.video.compose.ComposeStopped: `aclose` was called while composing.
         """
+        ...
+
+    async def aclose(self) -> None:
+        """Stop what is being composed, leaving its inputs, and release the workers."""
         ...
 
 

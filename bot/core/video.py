@@ -27,10 +27,17 @@ from bot.core.ports_recording import RecordingRepo
 from bot.core.replies import Reply
 from bot.core.transcripts import post_in_thread, thread_target
 from bot.logs import log_context
-from recorder.model import Recording
+from recorder.model import Recording, RecordingFile, RecordingId, RecordingState
 from recorder.ports import Outcome, VideoRequest
-from recorder.video.compose import ComposeError
-from recorder.video.deliver import has_video, keep_audio
+from recorder.video.compose import ComposeError, ComposeStopped
+from recorder.video.deliver import (
+    MP4_TYPE,
+    PendingVideo,
+    has_video,
+    keep_audio,
+    read_pending,
+    write_pending,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -87,11 +94,37 @@ class VideoDelivery:
             return False
         return True
 
-    def start(self, recording: Recording, *, duration: float) -> None:
-        """Compose and deliver in an owned task; the work dir is removed when it is done."""
-        task = asyncio.create_task(self._run(recording, duration), name=f"video-{recording.id}")
+    def start(
+        self, recording: Recording, *, duration: float, notice: CardRef | None = None
+    ) -> None:
+        """Compose and deliver in an owned task; the work dir is removed when it is done.
+
+        Args:
+            recording: the recording, its results delivered (state ``ready``).
+            duration: the call's length: the MP4's length.
+            notice: the "composing" message an earlier run posted (edited, not posted again).
+        """
+        task = asyncio.create_task(
+            self._run(recording, duration, notice), name=f"video-{recording.id}"
+        )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def resume(self, work_root: Path) -> int:
+        """At start-up: compose again what an earlier run left owed (it stopped or died while
+        composing); the thread's "composing" message is the one edited. Returns how many."""
+        resumed = 0
+        for work_dir, pending in await asyncio.to_thread(_pending_under, work_root):
+            with log_context(recording_id=pending.recording_id):
+                recording = await self._owed(pending)
+                notice = CardRef(*pending.notice) if pending.notice else None
+                if recording is not None:
+                    logger.info("resuming the video left by an earlier run")
+                    self.start(recording, duration=pending.duration, notice=notice)
+                    resumed += 1
+                    continue
+                await asyncio.to_thread(shutil.rmtree, work_dir, ignore_errors=True)
+        return resumed
 
     async def wait(self) -> None:
         """Until every video started so far is delivered (tests, benchmarks)."""
@@ -99,18 +132,49 @@ class VideoDelivery:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def aclose(self) -> None:
-        """Cancel composing (the work dirs stay; their audio results were delivered)."""
+        """Stop composing: the work dirs stay, marked, and the next start resumes them."""
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self._composer.aclose()
 
-    async def _run(self, recording: Recording, duration: float) -> None:
+    async def _owed(self, pending: PendingVideo) -> Recording | None:
+        """The recording whose MP4 ``pending`` still owes, or None: it is gone, deleted, or
+        was stored before the restart (then its link replaces the "composing" message)."""
+        recording = await self._recordings.get(recording_id=RecordingId(pending.recording_id))
+        if recording is None or recording.state is not RecordingState.READY:
+            logger.info("no video owed: the recording is gone or not ready")
+            return None
+        if await self._recordings.deleted_at(recording_id=recording.id) is not None:
+            logger.info("no video owed: the recording was deleted")
+            return None
+        files = await self._recordings.files(recording_id=recording.id)
+        stored = next((f for f in files if f.content_type == MP4_TYPE), None)
+        if stored is None:
+            return recording
+        logger.info("no video owed: it was stored before the restart")
+        target = await thread_target(self._recordings, recording)
+        notice = CardRef(*pending.notice) if pending.notice else None
+        await self._show(target, notice, self._ready(recording, stored, uploaded=False))
+        return None
+
+    async def _run(self, recording: Recording, duration: float, notice: CardRef | None) -> None:
         with log_context(recording_id=recording.id, space=recording.space_name):
             target = await thread_target(self._recordings, recording)
-            ref = await self._post(target, texts.composing(duration))
+            work_dir = Path(recording.work_dir)
+            ref = await self._announce(target, notice, duration)
+            pending = PendingVideo(
+                recording_id=str(recording.id),
+                duration=duration,
+                notice=(ref.channel_id, ref.message_id) if ref else None,
+            )
+            await asyncio.to_thread(write_pending, work_dir, pending)
             try:
                 reply = await self._deliver(recording, target, duration)
+            except ComposeStopped:
+                logger.info("composing stopped; the next start resumes it")
+                return
             except ComposeError as exc:
                 logger.warning("no video: %s", exc)
                 reply = texts.failed(str(exc))
@@ -118,8 +182,15 @@ class VideoDelivery:
                 logger.exception("composing the video failed")
                 reply = texts.failed(f"an unexpected error ({type(exc).__name__})")
             await self._show(target, ref, reply)
-            work_dir = Path(recording.work_dir)
             await asyncio.to_thread(shutil.rmtree, work_dir, ignore_errors=True)
+
+    async def _announce(
+        self, target: ThreadTarget, notice: CardRef | None, duration: float
+    ) -> CardRef | None:
+        """Say the video is being composed: a new message, or the earlier run's, edited."""
+        if notice is None:
+            return await self._post(target, texts.composing(duration))
+        return await self._show(target, notice, texts.composing(duration, resumed=True))
 
     async def _deliver(self, recording: Recording, target: ThreadTarget, duration: float) -> Reply:
         output = await self._composer.compose(work_dir=Path(recording.work_dir), duration=duration)
@@ -129,6 +200,16 @@ class VideoDelivery:
         file = await self._publisher.store_output(recording_id=recording.id, output=output)
         await self._recordings.add_files(recording_id=recording.id, files=(file,))
         uploaded, problem = await self._upload(target, file.filename, data)
+        return self._ready(recording, file, uploaded=uploaded, upload_problem=problem)
+
+    def _ready(
+        self,
+        recording: Recording,
+        file: RecordingFile,
+        *,
+        uploaded: bool,
+        upload_problem: str | None = None,
+    ) -> Reply:
         page = self._pages.link(recording_id=recording.id) if self._pages else None
         return texts.ready(
             filename=file.filename,
@@ -137,7 +218,7 @@ class VideoDelivery:
             duration=file.duration,
             page_url=page,
             uploaded=uploaded,
-            upload_problem=problem,
+            upload_problem=upload_problem,
         )
 
     async def _upload(
@@ -162,15 +243,30 @@ class VideoDelivery:
     async def _post(self, target: ThreadTarget, reply: Reply) -> CardRef | None:
         return await post_in_thread(self._threads, target, reply, what="video notice")
 
-    async def _show(self, target: ThreadTarget, ref: CardRef | None, reply: Reply) -> None:
-        """Edit the "composing" message into ``reply`` (post it if that message is missing)."""
+    async def _show(
+        self, target: ThreadTarget, ref: CardRef | None, reply: Reply
+    ) -> CardRef | None:
+        """Edit the "composing" message into ``reply``; post it instead when that message is
+        missing or cannot be edited. Returns the message that now says it."""
         threads = self._threads.get(target.platform)
         if threads is None:
-            return
-        if ref is None:
-            await self._post(target, reply)
-            return
-        try:
-            await threads.update(team_id=target.team_id, ref=ref, reply=reply)
-        except ChatPlatformError as exc:
-            logger.warning("video notice not updated: %s", exc.reason)
+            return None
+        if ref is not None:
+            try:
+                await threads.update(team_id=target.team_id, ref=ref, reply=reply)
+                return ref
+            except ChatPlatformError as exc:
+                logger.warning("video notice not updated (%s); posting it", exc.reason)
+        return await self._post(target, reply)
+
+
+def _pending_under(work_root: Path) -> list[tuple[Path, PendingVideo]]:
+    """The work dirs under ``work_root`` that owe an MP4 (blocking)."""
+    if not work_root.is_dir():
+        return []
+    found = []
+    for work_dir in sorted(work_root.iterdir()):
+        pending = read_pending(work_dir) if work_dir.is_dir() else None
+        if pending is not None:
+            found.append((work_dir, pending))
+    return found

@@ -11,10 +11,11 @@ _AUDIO_ONLY_SCOPE = (
 )
 
 
-def composing(duration: float) -> Reply:
+def composing(duration: float, *, resumed: bool = False) -> Reply:
     """Posted with the results while the MP4 is being made (then edited in place)."""
+    again = " (started again: meetbot restarted while making it)" if resumed else ""
     return Reply(
-        text=f":movie_camera: Composing the video of the call ({clock(duration)})…",
+        text=f":movie_camera: Composing the video of the call ({clock(duration)})…{again}",
         context="It appears here when it is ready; the audio and transcript are above.",
     )
 

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import aiohttp
 from aiohttp import web
@@ -87,7 +88,7 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
             app[slack_routes.SLACK_VERIFIER] = (
                 SignatureVerifier(secret.get_secret_value()) if secret else None
             )
-            await _recover(runtime)
+            await _recover(runtime, work_root=settings.storage.recordings_dir())
             sweeper = asyncio.create_task(runtime.sweeper.run(), name="retention-sweep")
             logger.info("meetbot ready at %s", base_url)
             yield
@@ -274,9 +275,13 @@ def _file_server(settings: Settings) -> files.FileServer:
     )
 
 
-async def _recover(runtime: Runtime) -> None:
-    """Finish recordings a previous run left behind (killed mid-call), as partial."""
+async def _recover(runtime: Runtime, *, work_root: Path) -> None:
+    """Finish what a previous run left behind: videos it was composing, then recordings it
+    was making (killed mid-call), as partial. Videos first: recovered recordings start their
+    own."""
     try:
+        if runtime.video is not None:
+            await runtime.video.resume(work_root)
         await runtime.recording.recover()
     except Exception:  # start-up must not fail on it; each recording is retried next start
         logger.exception("recovering unfinished recordings failed")

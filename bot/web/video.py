@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bot.core.ports_delivery import ChatThreads, FilePublisher, MeetingPageLinks
@@ -19,18 +22,29 @@ from recorder.video.layout import canvas_size
 class ThreadComposer:
     """`bot.core.ports_delivery.VideoComposer`: at most ``workers`` MP4s composed at once.
 
-    Composing is CPU work in PyAV and numpy, which release the GIL, so threads suffice.
+    Composing is CPU work in PyAV and numpy, which release the GIL, so threads suffice. The
+    threads are the composer's own: `aclose` tells them to stop at their next frame and waits.
     """
 
     def __init__(self, *, options: ComposeOptions, workers: int) -> None:
         self._options = options
-        self._slots = asyncio.Semaphore(workers)
+        self._stop = threading.Event()
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="compose")
 
     async def compose(self, *, work_dir: Path, duration: float) -> OutputFile:
-        async with self._slots:
-            return await asyncio.to_thread(
-                compose_call, work_dir=work_dir, duration=duration, options=self._options
-            )
+        work = functools.partial(
+            compose_call,
+            work_dir=work_dir,
+            duration=duration,
+            options=self._options,
+            stop=self._stop,
+        )
+        return await asyncio.get_running_loop().run_in_executor(self._pool, work)
+
+    async def aclose(self) -> None:
+        """Stop composing (at the next frame) and wait for the threads to end."""
+        self._stop.set()
+        await asyncio.to_thread(self._pool.shutdown, wait=True, cancel_futures=True)
 
 
 def compose_options(settings: VideoSettings) -> ComposeOptions:

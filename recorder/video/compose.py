@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -38,6 +39,10 @@ logger = logging.getLogger(__name__)
 
 class ComposeError(Exception):
     """Nothing to compose (no readable video, no duration), or unreadable audio."""
+
+
+class ComposeStopped(Exception):
+    """Composing was asked to stop (the bot is shutting down); nothing was written."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +100,7 @@ def compose_mp4(
     dest: Path,
     options: ComposeOptions = DEFAULT_OPTIONS,
     speakers: Mapping[str, str] = _NO_NAMES,
+    stop: threading.Event | None = None,
 ) -> ComposeResult:
     """Compose the call's MP4 (blocking).
 
@@ -106,6 +112,7 @@ def compose_mp4(
         dest: The MP4 to write (replaced only once complete).
         options: Size, frame rate and encoder settings.
         speakers: Speaker key to display name, for people without a picture.
+        stop: When set (from another thread), composing ends at the next frame.
 
     Returns:
         What was written.
@@ -113,6 +120,7 @@ def compose_mp4(
     Raises:
         ComposeError: No stored video, no picture could be decoded, a duration that is not
             positive, or an unreadable ``audio``.
+        ComposeStopped: ``stop`` was set before the last frame; ``dest`` is left as it was.
     """
     started = time.monotonic()
     width, height, rate = even(options.width), even(options.height), options.frame_rate
@@ -130,7 +138,7 @@ def compose_mp4(
     dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.with_name(f".{dest.name}.partial")
     try:
-        frames = _encode(scene, partial, audio=audio, duration=duration, options=options)
+        frames = _encode(scene, partial, audio=audio, duration=duration, options=options, stop=stop)
         if not any(s.decoded for s in sources):
             raise ComposeError(f"no video frame in {video_dir} could be decoded")
         os.replace(partial, dest)
@@ -162,7 +170,13 @@ def _sources(video_dir: Path) -> list[StreamSource]:
 
 
 def _encode(
-    scene: Scene, path: Path, *, audio: Path | None, duration: float, options: ComposeOptions
+    scene: Scene,
+    path: Path,
+    *,
+    audio: Path | None,
+    duration: float,
+    options: ComposeOptions,
+    stop: threading.Event | None,
 ) -> int:
     """Write every frame from t=0 to ``duration``; return how many."""
     rate = options.frame_rate
@@ -183,12 +197,18 @@ def _encode(
     painter = Painter(Canvas(even(options.width), even(options.height)))
     try:
         for index in range(max(1, round(duration * rate))):
+            _check(stop, at=index / rate, duration=duration)
             writer.write(painter.paint(scene.at(index / rate)))
     except BaseException:
         writer.abort()
         raise
     writer.close()
     return writer.frames
+
+
+def _check(stop: threading.Event | None, *, at: float, duration: float) -> None:
+    if stop is not None and stop.is_set():
+        raise ComposeStopped(f"stopped at {at:.1f} s of {duration:.1f} s")
 
 
 class Painter:

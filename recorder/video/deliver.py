@@ -6,9 +6,12 @@ moves the original into its blob store), so composing can run later, in the back
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from recorder.capture.finalize import OutputFile
@@ -24,6 +27,48 @@ AUDIO_NAME = "audio.m4a"
 MP4_NAME = "recording.mp4"
 MP4_TYPE = "video/mp4"
 _OUT_DIR = "video-out"
+PENDING_NAME = "pending.json"
+
+
+@dataclass(frozen=True, slots=True)
+class PendingVideo:
+    """A work dir whose MP4 is still owed to a thread: what a restart needs to resume it."""
+
+    recording_id: str
+    duration: float
+    notice: tuple[str, str] | None
+    """The "composing" message to edit in place: (channel id, message id)."""
+
+
+def write_pending(work_dir: Path, pending: PendingVideo) -> None:
+    """Mark ``work_dir`` as owing its MP4 (atomically: a temp file, then ``os.replace``)."""
+    doc = {
+        "recording_id": pending.recording_id,
+        "duration": pending.duration,
+        "notice": list(pending.notice) if pending.notice else None,
+    }
+    path = work_dir / VIDEO_DIR / PENDING_NAME
+    tmp = path.with_name(f".{PENDING_NAME}.tmp")
+    tmp.write_text(json.dumps(doc), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_pending(work_dir: Path) -> PendingVideo | None:
+    """The mark `write_pending` left in ``work_dir``; None without one, or if it is unreadable."""
+    path = work_dir / VIDEO_DIR / PENDING_NAME
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        notice = doc.get("notice")
+        return PendingVideo(
+            recording_id=str(doc["recording_id"]),
+            duration=float(doc["duration"]),
+            notice=(str(notice[0]), str(notice[1])) if notice else None,
+        )
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+        logger.warning("unreadable %s: the video of %s is not resumed", PENDING_NAME, work_dir)
+        return None
 
 
 def has_video(work_dir: Path) -> bool:
@@ -42,11 +87,18 @@ def keep_audio(work_dir: Path, mixed: Path) -> Path:
     return dest
 
 
-def compose_call(*, work_dir: Path, duration: float, options: ComposeOptions) -> OutputFile:
+def compose_call(
+    *,
+    work_dir: Path,
+    duration: float,
+    options: ComposeOptions,
+    stop: threading.Event | None = None,
+) -> OutputFile:
     """Compose the call in ``work_dir`` into one MP4 (blocking: run it in a worker thread).
 
     Raises:
         ComposeError: No video was stored, or the inputs cannot be read.
+        ComposeStopped: ``stop`` was set while composing.
     """
     video_dir = work_dir / VIDEO_DIR
     capture_dir = work_dir / CAPTURE_DIR
@@ -63,6 +115,7 @@ def compose_call(*, work_dir: Path, duration: float, options: ComposeOptions) ->
         duration=duration,
         dest=out / MP4_NAME,
         options=options,
+        stop=stop,
     )
     logger.info(
         "video composed: %.1fs of call in %.1fs (%d frames)",

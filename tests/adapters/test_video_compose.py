@@ -9,6 +9,7 @@ from 4.0 s; Dave talks without any video. The audio is a quiet tone with a click
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,7 +26,7 @@ from recorder.capture.opus import SILENCE_FRAME
 from recorder.model import Speaker
 from recorder.video.activity import speaker_names, speech_activity
 from recorder.video.canvas import Planes
-from recorder.video.compose import ComposeError, ComposeOptions, compose_mp4
+from recorder.video.compose import ComposeError, ComposeOptions, ComposeStopped, compose_mp4
 from recorder.video.labels import placeholder
 from recorder.video.layout import Layout, Rect, arrange
 from recorder.video.model import EncodedFrame, VideoCodec
@@ -425,3 +426,22 @@ def test_speech_activity_from_a_crashed_capture(tmp_path: Path) -> None:
     assert speech_activity(tmp_path, merge_gap=0.2)[ann.key][1][0] == pytest.approx(1.8, abs=0.03)
     assert speaker_names(tmp_path) == {ann.key: "Ann", bob.key: "Bob"}
     assert speech_activity(tmp_path / "nowhere") == {}
+
+
+def test_a_stop_ends_composing_and_writes_nothing(
+    tmp_path: Path, clips: dict[str, list[Clip]]
+) -> None:
+    write_video(tmp_path / "video", {CAROL: clips[CAROL]})
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(ComposeStopped, match="stopped at 0.0 s"):
+        compose_mp4(
+            video_dir=tmp_path / "video",
+            audio=None,
+            activity={},
+            duration=4.0,
+            dest=tmp_path / "out" / "call.mp4",
+            options=ComposeOptions(width=320, height=180),
+            stop=stop,
+        )
+    assert list((tmp_path / "out").iterdir()) == []  # no MP4, no partial file

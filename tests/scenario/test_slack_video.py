@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,8 @@ import aiohttp
 import av
 import numpy as np
 
+from recorder.model import FileKind, RecordingFile, RecordingId, RecordingState
+from recorder.video.deliver import PendingVideo, write_pending
 from sandbox.meet_media.pictures import colour_of
 from tests.camera_call import CAMERAS, call_with_cameras, everyone_seen_and_heard
 from tests.fixtures_bot import SandboxBot, eventually, recording_under_card
@@ -139,3 +142,66 @@ async def test_a_call_with_cameras_on_gives_an_mp4_with_everyone_in_sync(
     frames = await asyncio.to_thread(_frames_at, mp4, list(moments.values()))
     for name, moment in moments.items():
         assert _closest(_main_tile_colour(frames[moment])) == name, (name, moment)
+
+
+async def _ready(bot: SandboxBot, recording_id: RecordingId) -> None:
+    moved = await bot.runtime.repos.recordings.transition(
+        recording_id=recording_id,
+        expected={RecordingState.STARTING},
+        new_state=RecordingState.READY,
+        cause="the call ended",
+        duration=5.0,
+    )
+    assert moved is not None
+
+
+async def test_at_start_owed_videos_of_deleted_recordings_are_dropped(
+    connected_bot: SandboxBot, tmp_path: Path
+) -> None:
+    bot = connected_bot
+    work = tmp_path / "work"
+    (work / "video").mkdir(parents=True)
+    recording, _ = await recording_under_card(bot, work)
+    await _ready(bot, recording.id)
+    write_pending(work, PendingVideo(recording_id=recording.id, duration=5.0, notice=None))
+    await bot.runtime.repos.recordings.mark_deleted(
+        recording_id=recording.id, by="U0ALICE", at=datetime.now(UTC)
+    )
+    odd = tmp_path / "odd"
+    (odd / "video").mkdir(parents=True)
+    (odd / "video" / "pending.json").write_text("{not json")
+    delivery = bot.runtime.video
+    assert delivery is not None
+
+    assert await delivery.resume(tmp_path) == 0
+    assert not await asyncio.to_thread(work.exists)  # nothing is owed: it was deleted
+    assert await asyncio.to_thread(odd.exists)  # an unreadable mark is left for a person
+
+
+async def test_at_start_a_video_stored_before_the_restart_is_linked_in_place(
+    connected_bot: SandboxBot, tmp_path: Path
+) -> None:
+    bot = connected_bot
+    work = tmp_path / "work"
+    (work / "video").mkdir(parents=True)
+    recording, card = await recording_under_card(bot, work)
+    await _ready(bot, recording.id)
+    mp4 = RecordingFile(
+        kind=FileKind.MIXED,
+        blob_key=f"recordings/{recording.id}/recording.mp4",
+        filename="recording.mp4",
+        content_type="video/mp4",
+        size=2_000_000,
+        duration=5.0,
+    )
+    await bot.runtime.repos.recordings.add_files(recording_id=recording.id, files=(mp4,))
+    write_pending(work, PendingVideo(recording_id=recording.id, duration=5.0, notice=None))
+    delivery = bot.runtime.video
+    assert delivery is not None
+
+    assert await delivery.resume(tmp_path) == 0  # nothing to compose again
+    thread = [m for m in await bot.messages() if m.get("thread_ts") == card["ts"]]
+    [ready] = [m for m in thread if "Video ready" in m["text"]]
+    assert "recording.mp4" in ready["text"]
+    assert "(2.0 MB, 0:05)" in ready["text"]
+    assert not await asyncio.to_thread(work.exists)
