@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from recorder.model import Recording
 from tests.fixtures_bot import SandboxBot, eventually
 from tests.media import write_tone
 
@@ -42,3 +44,20 @@ async def everyone_seen_and_heard(bot: SandboxBot) -> None:
         return all(heard.get(n, 0) >= full and seen.get(n, 0) >= 15 for n in CAMERAS)
 
     await eventually(done, within=40, what="everyone to be seen and to finish speaking")
+
+
+async def record_call_with_cameras(bot: SandboxBot, tmp: Path) -> tuple[Recording, dict[str, Any]]:
+    """``/meet new``, the call with cameras, Record, and End once everyone was seen and heard;
+    the recording and its meeting's card."""
+    await bot.command("new standup")
+    [card] = await bot.cards()
+    [space] = (await bot.api("GET", "meet/spaces"))["spaces"]
+    await call_with_cameras(bot, space["meetingCode"], tmp)
+    await bot.click(card["ts"], "meet_record")
+    await everyone_seen_and_heard(bot)
+    await bot.api("POST", "meet/conferences/end", {"space": space["meetingCode"]})
+    recording = await bot.runtime.repos.recordings.latest_for_meeting(
+        meeting_id=card["blocks"][0]["block_id"].split(":", 1)[1]
+    )
+    assert recording is not None
+    return recording, card

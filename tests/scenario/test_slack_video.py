@@ -13,10 +13,10 @@ import aiohttp
 import av
 import numpy as np
 
-from recorder.model import FileKind, RecordingFile, RecordingId, RecordingState
+from recorder.model import FileKind, Recording, RecordingFile, RecordingState
 from recorder.video.deliver import PendingVideo, write_pending
 from sandbox.meet_media.pictures import colour_of
-from tests.camera_call import CAMERAS, call_with_cameras, everyone_seen_and_heard
+from tests.camera_call import CAMERAS, record_call_with_cameras
 from tests.fixtures_bot import SandboxBot, eventually, recording_under_card
 from tests.media import decode
 
@@ -91,13 +91,7 @@ async def test_a_call_with_cameras_on_gives_an_mp4_with_everyone_in_sync(
     connected_bot: SandboxBot, tmp_path: Path
 ) -> None:
     bot = connected_bot
-    await bot.command("new standup")
-    [card] = await bot.cards()
-    [space] = (await bot.api("GET", "meet/spaces"))["spaces"]
-    await call_with_cameras(bot, space["meetingCode"], tmp_path)
-    await bot.click(card["ts"], "meet_record")
-    await everyone_seen_and_heard(bot)
-    await bot.api("POST", "meet/conferences/end", {"space": space["meetingCode"]})
+    recording, card = await record_call_with_cameras(bot, tmp_path)
 
     async def thread() -> list[dict[str, Any]]:
         return [m for m in await bot.messages() if m.get("thread_ts") == card["ts"]]
@@ -109,9 +103,7 @@ async def test_a_call_with_cameras_on_gives_an_mp4_with_everyone_in_sync(
     results = next(m for m in await thread() if "Recording ready" in m["text"])
     assert "video follows" in results["text"]
     assert any(f["name"] == "recording.mp4" for m in await thread() for f in m.get("files", []))
-    recording = await bot.runtime.repos.recordings.latest_for_meeting(
-        meeting_id=card["blocks"][0]["block_id"].split(":", 1)[1]
-    )
+    recording = await bot.runtime.repos.recordings.get(recording_id=recording.id)
     assert recording is not None
     assert recording.duration is not None
     [mp4_link] = sorted(set(_FILE_URL.findall(json.dumps(ready))))
@@ -144,26 +136,28 @@ async def test_a_call_with_cameras_on_gives_an_mp4_with_everyone_in_sync(
         assert _closest(_main_tile_colour(frames[moment])) == name, (name, moment)
 
 
-async def _ready(bot: SandboxBot, recording_id: RecordingId) -> None:
+async def _owed_video(bot: SandboxBot, tmp: Path) -> tuple[Recording, dict[str, Any], Path]:
+    """A recording whose results were posted and whose MP4 an earlier run still owed."""
+    work = tmp / "work"
+    (work / "video").mkdir(parents=True)
+    recording, card = await recording_under_card(bot, work)
     moved = await bot.runtime.repos.recordings.transition(
-        recording_id=recording_id,
+        recording_id=recording.id,
         expected={RecordingState.STARTING},
         new_state=RecordingState.READY,
         cause="the call ended",
         duration=5.0,
     )
     assert moved is not None
+    write_pending(work, PendingVideo(recording_id=recording.id, duration=5.0, notice=None))
+    return recording, card, work
 
 
 async def test_at_start_owed_videos_of_deleted_recordings_are_dropped(
     connected_bot: SandboxBot, tmp_path: Path
 ) -> None:
     bot = connected_bot
-    work = tmp_path / "work"
-    (work / "video").mkdir(parents=True)
-    recording, _ = await recording_under_card(bot, work)
-    await _ready(bot, recording.id)
-    write_pending(work, PendingVideo(recording_id=recording.id, duration=5.0, notice=None))
+    recording, _, work = await _owed_video(bot, tmp_path)
     await bot.runtime.repos.recordings.mark_deleted(
         recording_id=recording.id, by="U0ALICE", at=datetime.now(UTC)
     )
@@ -182,10 +176,7 @@ async def test_at_start_a_video_stored_before_the_restart_is_linked_in_place(
     connected_bot: SandboxBot, tmp_path: Path
 ) -> None:
     bot = connected_bot
-    work = tmp_path / "work"
-    (work / "video").mkdir(parents=True)
-    recording, card = await recording_under_card(bot, work)
-    await _ready(bot, recording.id)
+    recording, card, work = await _owed_video(bot, tmp_path)
     mp4 = RecordingFile(
         kind=FileKind.MIXED,
         blob_key=f"recordings/{recording.id}/recording.mp4",
@@ -195,7 +186,6 @@ async def test_at_start_a_video_stored_before_the_restart_is_linked_in_place(
         duration=5.0,
     )
     await bot.runtime.repos.recordings.add_files(recording_id=recording.id, files=(mp4,))
-    write_pending(work, PendingVideo(recording_id=recording.id, duration=5.0, notice=None))
     delivery = bot.runtime.video
     assert delivery is not None
 

@@ -13,10 +13,9 @@ from bot.web import server
 from bot.web.runtime import SETTINGS
 from bot.web.sandbox_mode import start_sandbox
 from bot.web.server import RunningServer
-from recorder.model import Recording
 from recorder.video.deliver import PENDING_NAME, VIDEO_DIR
 from sandbox.app import SANDBOX_KEY, Sandbox, add_sandbox_routes
-from tests.camera_call import call_with_cameras, everyone_seen_and_heard
+from tests.camera_call import record_call_with_cameras
 from tests.fixtures_bot import SandboxBot, eventually, sandbox_test_settings
 
 
@@ -29,23 +28,6 @@ async def _start_again(sandbox: Sandbox, settings: Settings, port: int, url: str
         base_url=url,
         extend=lambda app: add_sandbox_routes(app, sandbox),
     )
-
-
-async def _record_a_call_with_cameras(bot: SandboxBot, tmp: Path) -> tuple[Recording, str]:
-    """Record a call with cameras to its end; the recording and its card's ts."""
-    await bot.consent("U0ALICE")
-    await bot.command("new standup")
-    [card] = await bot.cards()
-    [space] = (await bot.api("GET", "meet/spaces"))["spaces"]
-    await call_with_cameras(bot, space["meetingCode"], tmp)
-    await bot.click(card["ts"], "meet_record")
-    await everyone_seen_and_heard(bot)
-    await bot.api("POST", "meet/conferences/end", {"space": space["meetingCode"]})
-    recording = await bot.runtime.repos.recordings.latest_for_meeting(
-        meeting_id=card["blocks"][0]["block_id"].split(":", 1)[1]
-    )
-    assert recording is not None
-    return recording, card["ts"]
 
 
 async def _thread(bot: SandboxBot, ts: str) -> list[dict[str, Any]]:
@@ -62,7 +44,9 @@ async def test_a_video_stopped_by_a_restart_is_composed_at_the_next_start(
         bot = SandboxBot(server=first, http=http)
 
         try:
-            recording, card_ts = await _record_a_call_with_cameras(bot, tmp_path)
+            await bot.consent("U0ALICE")
+            recording, card = await record_call_with_cameras(bot, tmp_path)
+            card_ts = card["ts"]
             work = Path(recording.work_dir)
 
             async def composing() -> bool:
