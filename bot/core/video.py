@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 from bot.core import video_texts as texts
 from bot.core.errors import ChatPlatformError
@@ -94,37 +96,23 @@ class VideoDelivery:
             return False
         return True
 
-    def start(
-        self, recording: Recording, *, duration: float, notice: CardRef | None = None
-    ) -> None:
-        """Compose and deliver in an owned task; the work dir is removed when it is done.
+    def start(self, recording: Recording, *, duration: float) -> None:
+        """Compose and deliver in an owned task; the work dir is removed when it is done."""
+        self._own(self._run(recording, duration, None), name=f"video-{recording.id}")
 
-        Args:
-            recording: the recording, its results delivered (state ``ready``).
-            duration: the call's length: the MP4's length.
-            notice: the "composing" message an earlier run posted (edited, not posted again).
-        """
-        task = asyncio.create_task(
-            self._run(recording, duration, notice), name=f"video-{recording.id}"
-        )
+    def _own(self, work: Coroutine[Any, Any, None], *, name: str) -> None:
+        task = asyncio.create_task(work, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     async def resume(self, work_root: Path) -> int:
-        """At start-up: compose again what an earlier run left owed (it stopped or died while
-        composing); the thread's "composing" message is the one edited. Returns how many."""
-        resumed = 0
-        for work_dir, pending in await asyncio.to_thread(_pending_under, work_root):
-            with log_context(recording_id=pending.recording_id):
-                recording = await self._owed(pending)
-                notice = CardRef(*pending.notice) if pending.notice else None
-                if recording is not None:
-                    logger.info("resuming the video left by an earlier run")
-                    self.start(recording, duration=pending.duration, notice=notice)
-                    resumed += 1
-                    continue
-                await asyncio.to_thread(shutil.rmtree, work_dir, ignore_errors=True)
-        return resumed
+        """At start-up: finish what an earlier run left owed (it stopped or died while
+        composing), each in an owned task: its thread's "composing" message is the one edited.
+        Returns how many work dirs were found."""
+        found = await asyncio.to_thread(_pending_under, work_root)
+        for work_dir, pending in found:
+            self._own(self._resume(work_dir, pending), name=f"video-resume-{work_dir.name}")
+        return len(found)
 
     async def wait(self) -> None:
         """Until every video started so far is delivered (tests, benchmarks)."""
@@ -138,6 +126,20 @@ class VideoDelivery:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await self._composer.aclose()
+
+    async def _resume(self, work_dir: Path, pending: PendingVideo) -> None:
+        with log_context(recording_id=pending.recording_id):
+            try:
+                recording = await self._owed(pending)
+            except Exception:  # task boundary: the work dir stays for the next start
+                logger.exception("the video left by an earlier run could not be resumed")
+                return
+            if recording is not None:
+                logger.info("composing again the video left by an earlier run")
+                notice = CardRef(*pending.notice) if pending.notice else None
+                await self._run(recording, pending.duration, notice)
+                return
+            await asyncio.to_thread(shutil.rmtree, work_dir, ignore_errors=True)
 
     async def _owed(self, pending: PendingVideo) -> Recording | None:
         """The recording whose MP4 ``pending`` still owes, or None: it is gone, deleted, or
@@ -160,6 +162,8 @@ class VideoDelivery:
         return None
 
     async def _run(self, recording: Recording, duration: float, notice: CardRef | None) -> None:
+        """Compose, deliver, and say so in the thread: in ``notice`` (an earlier run's message,
+        edited) or in a new message."""
         with log_context(recording_id=recording.id, space=recording.space_name):
             target = await thread_target(self._recordings, recording)
             work_dir = Path(recording.work_dir)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 from typing import Any
@@ -64,18 +63,9 @@ async def run_sandbox(settings: Settings, *, data_dir: Path | None) -> None:
 
 async def run_emulators(settings: Settings, *, bot_url: str) -> None:
     """Only the stand-ins, for measuring the bot in its own process."""
-    from aiohttp import web
-
     from sandbox.app import sandbox_app
 
-    app = sandbox_app(bot_url)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
     sock = server.bind(settings.http.host, settings.http.port)
-    await web.SockSite(runner, sock).start()
-    port = sock.getsockname()[1]
-    print(f"meetbot emulators on http://{settings.http.host}:{port}/sandbox/", flush=True)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await runner.cleanup()
+    running = await server.listen(sandbox_app(bot_url), sock)
+    print(f"meetbot emulators on {running.base_url}/sandbox/", flush=True)
+    await server.run_forever(running)

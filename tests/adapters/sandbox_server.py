@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import aiohttp
 from aiohttp import web
 
+from bot.web.server import bind, listen
 from sandbox.app import Sandbox, SandboxConfig, add_sandbox_routes, build_sandbox
 
 T = TypeVar("T")
@@ -51,16 +52,12 @@ async def running_sandbox(
     add_sandbox_routes(app, sandbox)
     if bot_routes is not None:
         bot_routes(app, sandbox)
-    runner = web.AppRunner(app)
-    await runner.setup()
+    running = await listen(app, bind("127.0.0.1", 0))
     try:
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = runner.addresses[0][:2]
         async with aiohttp.ClientSession() as client:
-            yield RunningSandbox(base_url=f"http://{host}:{port}", sandbox=sandbox, client=client)
+            yield RunningSandbox(base_url=running.base_url, sandbox=sandbox, client=client)
     finally:
-        await runner.cleanup()
+        await running.close()
 
 
 async def eventually(

@@ -18,6 +18,7 @@ import pytest
 from aiohttp import web
 from aiortc import codecs as aiortc_codecs
 
+from bot.web.server import bind, listen
 from recorder.model import RecordingId, RecordingState, Speaker
 from recorder.ports import Outcome, RecordingJob, VideoRequest
 from recorder.session import RecordingSession, SessionOptions
@@ -107,19 +108,15 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
 
     app = web.Application()
     app.router.add_post("/v2beta/{name:.+}", connect)
-    runner = web.AppRunner(app)
-    await runner.setup()
+    running = await listen(app, bind("127.0.0.1", 0))
     try:
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = runner.addresses[0][:2]
         async with aiohttp.ClientSession() as http:
-            holder.append(Rig(http, f"http://{host}:{port}/", tmp_path))
+            holder.append(Rig(http, f"{running.base_url}/", tmp_path))
             yield holder[0]
             for peer in holder[0].peers:
                 await peer.close()
     finally:
-        await runner.cleanup()
+        await running.close()
 
 
 async def _record(rig: Rig, session: RecordingSession, events: Events, peer: MeetPeer) -> Outcome:

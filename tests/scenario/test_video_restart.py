@@ -38,8 +38,11 @@ async def test_a_video_stopped_by_a_restart_is_composed_at_the_next_start(
     database_url: str, tmp_path: Path
 ) -> None:
     settings = sandbox_test_settings(database_url=database_url, data_dir=tmp_path / "data")
-    first = await start_sandbox(settings)
-    sandbox, bot_settings = first.app[SANDBOX_KEY], first.app[SETTINGS]
+    # the first run composes slowly, so it surely stops mid-way; the next one at the default
+    slow = settings.video.model_copy(update={"preset": "veryslow"})
+    first = await start_sandbox(settings.model_copy(update={"video": slow}))
+    sandbox = first.app[SANDBOX_KEY]
+    bot_settings = first.app[SETTINGS].model_copy(update={"video": settings.video})
     async with aiohttp.ClientSession() as http:
         bot = SandboxBot(server=first, http=http)
 
