@@ -12,11 +12,11 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 
 from bot.core.model import GoogleIdentity, GoogleTokens
 from bot.google.oauth import HttpGoogleOAuth
 from bot.settings import GOOGLE_SCOPES, GoogleSettings
+from bot.web.server import bind, listen
 from sandbox.google_control import (
     GoogleControl,
     add_google_routes,
@@ -72,11 +72,10 @@ async def run_google_emulator(
     state = GoogleEmulatorState() if clock is None else GoogleEmulatorState(clock=clock)
     app = web.Application()
     add_google_routes(app, state)
-    server = TestServer(app, host="127.0.0.1", port=0)
-    await server.start_server()
+    server = await listen(app, bind("127.0.0.1", 0))
     try:
-        base_url = str(server.make_url("")).rstrip("/")
-        yield GoogleEmulator(base_url=base_url, state=state, control=GoogleControl(state=state))
+        control = GoogleControl(state=state)
+        yield GoogleEmulator(base_url=server.base_url, state=state, control=control)
     finally:
         await server.close()
 
