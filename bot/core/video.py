@@ -128,38 +128,40 @@ class VideoDelivery:
         await self._composer.aclose()
 
     async def _resume(self, work_dir: Path, pending: PendingVideo) -> None:
+        """Compose again what ``pending`` owes; link it if it was stored before the restart;
+        drop the work dir if its recording is gone."""
         with log_context(recording_id=pending.recording_id):
+            notice = CardRef(*pending.notice) if pending.notice else None
             try:
                 recording = await self._owed(pending)
+                stored = await self._stored_mp4(recording) if recording else None
             except Exception:  # task boundary: the work dir stays for the next start
                 logger.exception("the video left by an earlier run could not be resumed")
                 return
-            if recording is not None:
+            if recording is None:
+                logger.info("no video owed: the recording is gone, deleted or not ready")
+            elif stored is not None:
+                logger.info("the video was stored before the restart: linking it")
+                target = await thread_target(self._recordings, recording)
+                await self._show(target, notice, self._ready(recording, stored, uploaded=False))
+            else:
                 logger.info("composing again the video left by an earlier run")
-                notice = CardRef(*pending.notice) if pending.notice else None
                 await self._run(recording, pending.duration, notice)
                 return
             await asyncio.to_thread(shutil.rmtree, work_dir, ignore_errors=True)
 
     async def _owed(self, pending: PendingVideo) -> Recording | None:
-        """The recording whose MP4 ``pending`` still owes, or None: it is gone, deleted, or
-        was stored before the restart (then its link replaces the "composing" message)."""
+        """The ready, undeleted recording ``pending`` owes an MP4 to, if there is one."""
         recording = await self._recordings.get(recording_id=RecordingId(pending.recording_id))
         if recording is None or recording.state is not RecordingState.READY:
-            logger.info("no video owed: the recording is gone or not ready")
             return None
         if await self._recordings.deleted_at(recording_id=recording.id) is not None:
-            logger.info("no video owed: the recording was deleted")
             return None
+        return recording
+
+    async def _stored_mp4(self, recording: Recording) -> RecordingFile | None:
         files = await self._recordings.files(recording_id=recording.id)
-        stored = next((f for f in files if f.content_type == MP4_TYPE), None)
-        if stored is None:
-            return recording
-        logger.info("no video owed: it was stored before the restart")
-        target = await thread_target(self._recordings, recording)
-        notice = CardRef(*pending.notice) if pending.notice else None
-        await self._show(target, notice, self._ready(recording, stored, uploaded=False))
-        return None
+        return next((f for f in files if f.content_type == MP4_TYPE), None)
 
     async def _run(self, recording: Recording, duration: float, notice: CardRef | None) -> None:
         """Compose, deliver, and say so in the thread: in ``notice`` (an earlier run's message,
