@@ -1,15 +1,29 @@
 # meetbot: `make run` starts the bot (the sandbox when nothing is configured); `make test` tests it.
-PYTHON ?= python3
-VENV   ?= .venv
-BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+# Everything installs from uv.lock (frozen): a new release of a dependency changes nothing here
+# until `make upgrade` refreshes the lock and the suite passes on it.
+PYTHON     ?= python3
+VENV       ?= .venv
+BIN        := $(VENV)/bin
+STAMP      := $(VENV)/.installed
+TOOLS      := .tools
+UV_VERSION := 0.13.10
+UV         := $(TOOLS)/bin/uv
+LATEST     := .venv-latest
 
-.PHONY: run test lint typecheck bench browser-deps speech-deps clean
+# uv uses this machine's Python (never downloads one) and installs into $(VENV).
+export UV_PYTHON_DOWNLOADS     := never
+export UV_PROJECT_ENVIRONMENT  := $(VENV)
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+.PHONY: run test lint typecheck bench browser-deps speech-deps clean upgrade test-latest
+
+# uv itself, pinned, in a small virtual environment of its own.
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+# The whole dependency set exactly as locked; fails if uv.lock is out of date with pyproject.toml.
+$(STAMP): uv.lock pyproject.toml | $(UV)
+	$(UV) sync --locked --extra dev --python $(PYTHON) --quiet
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -47,5 +61,20 @@ bench: $(STAMP)
 	$(BIN)/python bench/results.py
 	$(BIN)/python bench/video.py
 
+# Refresh the lock to the newest versions pyproject.toml allows; run `make test` before committing it.
+upgrade: | $(UV)
+	$(UV) lock --upgrade --python $(PYTHON)
+	rm -f $(STAMP)
+
+# The suite against the newest allowed versions, in a separate environment, lock untouched:
+# drift shows up here as a failing target, not as a red main.
+test-latest: | $(UV) browser-deps speech-deps
+	$(UV) pip compile --quiet --upgrade --extra dev --python $(PYTHON) pyproject.toml -o $(LATEST).txt
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(LATEST)
+	$(UV) pip sync --quiet --python $(LATEST)/bin/python $(LATEST).txt
+	$(UV) pip install --quiet --no-deps --python $(LATEST)/bin/python -e .
+	$(UV) pip list --format=freeze --python $(LATEST)/bin/python 2>/dev/null | grep -iE '^(av|aiortc|aiohttp|slack-bolt|numpy)=' || true
+	$(LATEST)/bin/pytest -q
+
 clean:
-	rm -rf $(VENV) *.egg-info .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LATEST) $(LATEST).txt $(TOOLS) *.egg-info .mypy_cache .ruff_cache

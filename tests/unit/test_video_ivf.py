@@ -40,8 +40,8 @@ def test_ffmpeg_reads_our_files(tmp_path: Path, codec: VideoCodec) -> None:
                 pts.append(packet.pts)
                 pictures += context.decode(packet)
         pictures += context.decode(None)
+        assert float(video.time_base) == pytest.approx(1 / 90000)
     assert pts == [1000 + i * TICKS for i in range(len(stream.frames))]
-    assert float(video.time_base) == pytest.approx(1 / 90000)
     assert len(pictures) == len(stream.frames)
     for picture, source in zip(pictures, stream.sources, strict=True):
         assert (picture.width, picture.height) == (322, 178)
