@@ -71,8 +71,8 @@ class Tokens:
 class Probe:
     """``spaces.get`` through the bot's real Meet REST adapter."""
 
-    def __init__(self, emulator: GoogleEmulator, token: str) -> None:
-        self._meet = MeetRestClient(settings=emulator.settings())
+    def __init__(self, emulator: GoogleEmulator, token: str, http: aiohttp.ClientSession) -> None:
+        self._meet = MeetRestClient(settings=emulator.settings(), session=http)
         self._token = token
 
     async def active_conference(self, *, space: str) -> str | None:
@@ -104,7 +104,7 @@ class Rig:
             space=self.space,
             work_dir=self.tmp / "work",
             tokens=Tokens(self.token),
-            probe=Probe(self.emulator, self.token),
+            probe=Probe(self.emulator, self.token, self.http),
             events=events,
         )
         session = RecordingSession(job=job, options=options, http=self.http)
