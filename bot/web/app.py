@@ -33,7 +33,7 @@ from bot.slack import app as slack_app
 from bot.slack import routes as slack_routes
 from bot.tasks import TaskSupervisor
 from bot.web import files, meeting_page, pages
-from bot.web.lifecycle import RESOURCES, Resources
+from bot.web.lifecycle import GOOGLE_HTTP, RESOURCES, Resources
 from bot.web.publisher import BlobPublisher
 from bot.web.runtime import BASE_URL, RUNTIME, SETTINGS, Runtime
 from bot.web.transcription import build_transcriber
@@ -79,7 +79,7 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
         engine = create_engine(settings.storage.resolved_database_url())
         resources.close_with("database engine", engine.dispose)
         await run_migrations(engine)
-        google_http = aiohttp.ClientSession()  # Meet REST, Chat REST, OAuth, Media API
+        google_http = app[GOOGLE_HTTP] = aiohttp.ClientSession()
         resources.close_with("Google HTTP session", google_http.close)
         runtime = _wire(settings, base_url=base_url, engine=engine, google_http=google_http)
         _close_at_shutdown(resources, runtime)

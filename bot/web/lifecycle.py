@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
+import aiohttp
 from aiohttp import web
 
 logger = logging.getLogger(__name__)
@@ -51,3 +52,5 @@ class Resources:
 
 
 RESOURCES = web.AppKey("resources", Resources)
+# The one session for Google (Meet REST, Chat REST, OAuth, the Media API, Chat's keys).
+GOOGLE_HTTP = web.AppKey("google_http", aiohttp.ClientSession)
