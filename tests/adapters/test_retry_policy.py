@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 
 from bot.core.errors import ChatPlatformError, MeetApiError, MeetUnavailable, SpaceNotFound
-from bot.gchat.client import ChatApi
+from bot.gchat.client import SCOPE, ChatApi, service_account_info
 from bot.google.meet import MeetRestClient
+from bot.google.service_account import ServiceAccountTokens
 from bot.settings import GChatSettings
 from outbound.retry import RetryPolicy
 from recorder.errors import SignalingError
 from recorder.signaling import MediaSignaling
+from sandbox.chat_keys import SigningKey
 from sandbox.chat_state import GENERAL_SPACE
 from tests.adapters.google_emulator import GoogleEmulator, run_google_emulator
 from tests.adapters.sandbox_server import RunningSandbox, running_sandbox
@@ -163,3 +166,50 @@ async def test_chat_rate_limit_is_retried(live: RunningSandbox, policy, sleeps) 
     assert sleeps.delays == [1.0]  # the emulator's Retry-After; the 404 was not retried
     assert caught.value.reason == "NOT_FOUND"
     assert not isinstance(caught.value, SpaceNotFound)
+
+
+class Clock:
+    """Seconds since the epoch, set by the test (never ahead of the emulator's clock)."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_service_account_token_is_cached_until_it_nears_expiry(
+    live: RunningSandbox, policy
+) -> None:
+    settings = GChatSettings(**live.sandbox.bot_settings(base_url=live.base_url)["gchat"])
+    info = service_account_info(settings)
+    assert info is not None
+    clock = Clock(time.time() - 3590)  # the first token's hour ends 10 s from now
+    tokens = ServiceAccountTokens(
+        info=info, scopes=(SCOPE,), session=live.client, retry=policy, clock=clock
+    )
+
+    first = await tokens.access_token()
+    clock.now += 3000
+    again = await tokens.access_token()
+    clock.now = time.time()  # inside the token's last minute: the next call renews it
+    renewed = await tokens.access_token()
+
+    assert first == again
+    assert renewed != first
+    assert renewed.startswith("ya29.")
+
+
+async def test_a_forged_service_account_key_is_unauthenticated(
+    live: RunningSandbox, policy, sleeps
+) -> None:
+    settings = GChatSettings(**live.sandbox.bot_settings(base_url=live.base_url)["gchat"])
+    info = dict(service_account_info(settings) or {})
+    info["private_key"] = SigningKey.generate("x").private_key_pem()
+    tokens = ServiceAccountTokens(info=info, scopes=(SCOPE,), session=live.client, retry=policy)
+
+    with pytest.raises(ChatPlatformError) as caught:
+        await tokens.access_token()
+
+    assert caught.value.reason == "UNAUTHENTICATED"
+    assert sleeps.delays == []
