@@ -91,7 +91,7 @@ async def record(
         async with aiohttp.ClientSession() as http:
             oauth = HttpGoogleOAuth(settings=settings.google, redirect_uri="", session=http)
             google = GoogleAccess(accounts=repos.accounts, oauth=oauth)
-            meet = MeetRestClient(settings=settings.google)
+            meet = MeetRestClient(settings=settings.google, session=http)
             printer = _Printer()
             recorder = Recorder(
                 options=session_options(settings), http=http, transcriber=transcriber

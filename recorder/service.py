@@ -13,6 +13,7 @@ from recorder.model import RecordingId
 from recorder.ports import Outcome, RecordingJob
 from recorder.session import SHUTDOWN, RecordingSession, SessionOptions
 from recorder.transcribe.transcriber import Transcriber
+from recorder.workers import WorkerPools
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,8 @@ class Recorder:
         max_concurrent: recordings at once; `start` raises `RecorderBusy` beyond it.
         transcriber: transcribes every job that asks for it, shared by all calls (the host
             owns and closes it); None records without transcripts.
+        audio_workers: threads of the recorder's own pool for live mixing and speech checks.
+        finalize_workers: threads of its own pool for writing the files of ended calls.
     """
 
     def __init__(
@@ -48,6 +51,8 @@ class Recorder:
         max_concurrent: int = 50,
         session_factory: Callable[..., RecordingSession] = RecordingSession,
         transcriber: Transcriber | None = None,
+        audio_workers: int = 2,
+        finalize_workers: int = 2,
     ) -> None:
         self._options = options
         self._http = http
@@ -56,6 +61,7 @@ class Recorder:
         self._transcriber = transcriber
         self._running: dict[RecordingId, Running] = {}
         self._closing = False
+        self.pools = WorkerPools(audio_workers=audio_workers, finalize_workers=finalize_workers)
 
     def start(self, job: RecordingJob) -> RecordingSession:
         """Start recording ``job`` in the background; its outcome goes to ``job.events``."""
@@ -66,7 +72,11 @@ class Recorder:
         if len(self._running) >= self._max:
             raise RecorderBusy(f"already recording {len(self._running)} calls")
         session = self._factory(
-            job=job, options=self._options, http=self._http, transcriber=self._transcriber
+            job=job,
+            options=self._options,
+            http=self._http,
+            transcriber=self._transcriber,
+            pools=self.pools,
         )
         task = asyncio.create_task(self._run(session), name=f"recording-{job.recording_id}")
         self._running[job.recording_id] = Running(session=session, task=task)
@@ -95,13 +105,15 @@ class Recorder:
             await asyncio.shield(running.task)
 
     async def aclose(self) -> None:
-        """Stop every recording (their files are finished as partial) and await them."""
+        """Stop every recording (their files are finished as partial), await them, and shut
+        the recorder's worker threads down."""
         self._closing = True
         for running in list(self._running.values()):
             running.session.request_stop(by=SHUTDOWN)
         tasks = [r.task for r in self._running.values()]
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+        await self.pools.aclose()
 
     async def _run(self, session: RecordingSession) -> None:
         job = session.job

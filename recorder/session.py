@@ -35,6 +35,7 @@ from recorder.transcribe.transcriber import Transcriber
 from recorder.video.model import EncodedFrame
 from recorder.video.session_video import SessionVideo
 from recorder.video.tiles import TileInfo
+from recorder.workers import WorkerPools, run_in
 
 logger = logging.getLogger(__name__)
 
@@ -76,8 +77,11 @@ class RecordingSession:
         http: aiohttp.ClientSession,
         clock: Callable[[], float] = time.monotonic,
         transcriber: Transcriber | None = None,
+        pools: WorkerPools | None = None,
     ) -> None:
         self.job = job
+        self._own_pools = pools is None  # the recorder's shared pools, or this session's
+        self._pools = pools or WorkerPools(audio_workers=1, finalize_workers=1)
         self._opts = options
         self._clock = clock
         self._signaling = MediaSignaling(
@@ -87,6 +91,7 @@ class RecordingSession:
             mixed_dest=job.work_dir / "live" / MIXED_NAME,
             transcriber=transcriber if job.transcribe else None,
             on_segments=self._transcribed,
+            executor=self._pools.audio,
         )
         if not job.live_transcript:
             self.live.hold = QUIET_HOLD
@@ -118,6 +123,8 @@ class RecordingSession:
             await self.live.abort()  # only does something if cancelled before it was closed
             if self.video is not None:
                 self.video.close()  # likewise (idempotent): no IVF file left open
+            if self._own_pools:
+                await self._pools.aclose()
 
     async def _run(self) -> Outcome:
         reporter = asyncio.ensure_future(self._report_speakers())
@@ -314,7 +321,8 @@ class RecordingSession:
         await self._state(RecordingState.FINALIZING, cause)
         live = await self.live.close(duration=summary.duration)
         try:
-            result = await asyncio.to_thread(
+            result = await run_in(
+                self._pools.finalize,
                 finalize,
                 work_dir=self.job.work_dir / "capture",
                 out_dir=self.job.work_dir / "out",

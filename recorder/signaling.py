@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
@@ -11,6 +10,7 @@ from typing import Any, Protocol
 
 import aiohttp
 
+from outbound.retry import RetryPolicy, Transient, parse_retry_after, transient_status
 from recorder.errors import ConnectRefused, MediaAuthError, RefusalReason, SignalingError
 
 logger = logging.getLogger(__name__)
@@ -37,11 +37,10 @@ class MediaSignaling:
     """POSTs offers to ``{base_url}v2beta/{space}:connectActiveConference``.
 
     Args:
-        session: the shared HTTP session.
+        session: the shared HTTP session for Google.
         base_url: Meet's REST root ending in ``/`` (``https://meet.googleapis.com/``).
         tokens: the acting user's tokens; refreshed once on a 401.
-        attempts: tries for 429/5xx/network errors (including the first).
-        base_delay: first backoff in seconds, doubled per retry (``Retry-After`` wins).
+        retry: the retry policy for 429/5xx/network errors (``Retry-After`` honoured).
     """
 
     def __init__(
@@ -50,14 +49,12 @@ class MediaSignaling:
         session: aiohttp.ClientSession,
         base_url: str,
         tokens: TokenSource,
-        attempts: int = 3,
-        base_delay: float = 0.5,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self._session = session
         self._base = base_url if base_url.endswith("/") else base_url + "/"
         self._tokens = tokens
-        self._attempts = attempts
-        self._delay = base_delay
+        self._retry = retry or RetryPolicy(attempts=3, base_delay=0.5)
 
     async def connect(self, *, space: str, offer: str, confirmation_timeout: int) -> Answer:
         """Send ``offer`` for ``space`` (``spaces/{id}`` or ``spaces/{meetingCode}``).
@@ -71,23 +68,19 @@ class MediaSignaling:
         url = f"{self._base}v2beta/{name}:connectActiveConference"
         body = {"offer": offer, "config": {"confirmationTimeout": f"{confirmation_timeout}s"}}
         refreshed = False
-        for attempt in range(1, self._attempts + 1):
+
+        async def attempt() -> Answer:
+            nonlocal refreshed
             token = await self._tokens.access_token(force_refresh=refreshed)
             try:
                 return await self._post(url, body, token)
             except MediaAuthError as exc:
                 if exc.status != 401 or refreshed:
                     raise
-                refreshed = True
-            except ConnectRefused:
-                raise
-            except SignalingError as exc:
-                if attempt == self._attempts or not _retryable(exc.status):
-                    raise
-                delay = exc.retry_after or self._delay * 2 ** (attempt - 1)
-                logger.info("connectActiveConference: %s; retrying in %.1fs", exc, delay)
-                await asyncio.sleep(delay)
-        raise SignalingError("connectActiveConference: no attempts left")
+            refreshed = True  # the token expired under us: one refresh, not a retry
+            return await self._post(url, body, await self._tokens.access_token(force_refresh=True))
+
+        return await self._retry.run(attempt, classify=_transient, what="connectActiveConference")
 
     async def _post(self, url: str, body: dict[str, Any], token: str) -> Answer:
         headers = {"Authorization": f"Bearer {token}"}
@@ -102,8 +95,11 @@ class MediaSignaling:
         raise _error(status, text, retry_after)
 
 
-def _retryable(status: int) -> bool:
-    return status in (0, 429) or status >= 500
+def _transient(exc: BaseException) -> Transient | None:
+    """Network failures, 429 and 5xx; never a documented refusal or an auth failure."""
+    if isinstance(exc, ConnectRefused | MediaAuthError) or not isinstance(exc, SignalingError):
+        return None
+    return Transient(retry_after=exc.retry_after) if transient_status(exc.status) else None
 
 
 def _answer(text: str) -> Answer:
@@ -126,13 +122,7 @@ def _error(status: int, text: str, retry_after: str | None) -> SignalingError:
         return ConnectRefused(message, reason=reason, status=status)
     if status in (401, 403):
         return MediaAuthError(message, status=status)
-    delay: float | None = None
-    if retry_after is not None:
-        try:
-            delay = max(0.0, float(retry_after))
-        except ValueError:
-            delay = None
-    return SignalingError(message, status=status, retry_after=delay)
+    return SignalingError(message, status=status, retry_after=parse_retry_after(retry_after))
 
 
 def _parse_error(text: str) -> tuple[str, RefusalReason | None]:

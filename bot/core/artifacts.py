@@ -4,6 +4,10 @@ Meet generates its files minutes after the end (longer for long calls), so each 
 conference gets an owned task that waits, fetches, and while the call has not ended or any
 file is not yet generated, tries again with exponential backoff. It posts exactly one reply:
 the artifacts, a line saying Meet made none, or why they could not be fetched.
+
+The delays are Meet's schedule for generating files, not transport retries: a 429, 5xx or
+lost connection is retried inside the client by the one retry policy (`outbound.retry`), and
+only what is still failing after that waits here for the next fetch.
 """
 
 from __future__ import annotations

@@ -49,9 +49,10 @@ def endpoint_url(settings: GChatSettings, *, base_url: str) -> str:
     return base_url.rstrip("/") + EVENTS_PATH
 
 
-def ports(settings: GChatSettings, *, base_url: str) -> GChatPorts:
-    """The REST client (app authentication, ``chat.bot``) and the ports built on it."""
-    api = ChatApi(settings=settings)
+def ports(settings: GChatSettings, *, base_url: str, session: aiohttp.ClientSession) -> GChatPorts:
+    """The REST client (app authentication, ``chat.bot``) on the Google session, and the
+    ports built on it."""
+    api = ChatApi(settings=settings, session=session)
     targets = render.ButtonTargets(endpoint_url=endpoint_url(settings, base_url=base_url))
     return GChatPorts(
         api=api,

@@ -1,7 +1,7 @@
 """Meet's own artifacts of a conference over Meet REST v2, in `MeetRestClient`'s manner.
 
-Requests, auth, retries on 429/5xx and the error mapping are `MeetRestClient`'s; this adds
-the conference record, recordings, transcripts with their entries and smart notes.
+The session, auth, retry policy and error mapping are `MeetRestClient`'s; this adds the
+conference record, recordings, transcripts with their entries and smart notes.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+import aiohttp
+
 from bot.core.model import ConferenceRecord, ConferenceRecordName
 from bot.core.ports_artifacts import (
     ArtifactLists,
@@ -19,8 +21,9 @@ from bot.core.ports_artifacts import (
     MeetArtifact,
     TranscriptEntry,
 )
-from bot.google.meet import MeetRestClient, _optional_timestamp, _parse, _record
+from bot.google.meet import MeetRestClient, _optional_timestamp, _parse, _path, _record
 from bot.settings import GoogleSettings
+from outbound.retry import RetryPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -44,14 +47,19 @@ class MeetArtifactsClient(MeetRestClient):
         self,
         *,
         settings: GoogleSettings,
+        session: aiohttp.ClientSession,
+        retry: RetryPolicy | None = None,
         timeout: float = 30.0,
-        max_delay: float = 30.0,
         page_size: int | None = None,
     ) -> None:
         """As `MeetRestClient`; without ``page_size`` every list asks for 100 (Meet's most
         for artifact lists; participants then come 100 per page rather than 250)."""
         super().__init__(
-            settings=settings, timeout=timeout, max_delay=max_delay, page_size=page_size or MAX_PAGE
+            settings=settings,
+            session=session,
+            retry=retry,
+            timeout=timeout,
+            page_size=page_size or MAX_PAGE,
         )
 
     async def fetch(self, *, token: str, record: ConferenceRecordName) -> ConferenceArtifacts:
@@ -73,7 +81,7 @@ class MeetArtifactsClient(MeetRestClient):
     async def get_conference_record(
         self, *, token: str, record: ConferenceRecordName
     ) -> ConferenceRecord:
-        data = await self._call(token, lambda s: s.conferenceRecords().get(name=record))
+        data = await self._get(token, record)
         return _parse(_record, data, "conference record")
 
     async def list_artifacts(self, *, token: str, record: ConferenceRecordName) -> ArtifactLists:
@@ -88,20 +96,13 @@ class MeetArtifactsClient(MeetRestClient):
         self, *, token: str, transcript: str
     ) -> Sequence[TranscriptEntry]:
         """Every entry of ``conferenceRecords/{cr}/transcripts/{t}``, in time order."""
-        items = await self._list_all(
-            token,
-            "transcriptEntries",
-            lambda s: s.conferenceRecords().transcripts().entries(),
-            parent=transcript,
-        )
+        items = await self._list_all(token, "transcriptEntries", _path(transcript, "/entries"))
         return [_parse(_entry, item, "transcript entry") for item in items]
 
     async def _artifacts(
         self, token: str, record: ConferenceRecordName, kind: str
     ) -> list[MeetArtifact]:
-        items = await self._list_all(
-            token, kind, lambda s: getattr(s.conferenceRecords(), kind)(), parent=record
-        )
+        items = await self._list_all(token, kind, _path(record, f"/{kind}"))
         parse = functools.partial(_artifact, kind)
         return [_parse(parse, item, kind) for item in items]
 

@@ -1,9 +1,7 @@
-"""Meet REST v2 through google-api-python-client, run off the event loop with retries."""
+"""Meet REST v2 over the application's one aiohttp session for Google, with the retry policy."""
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -11,12 +9,9 @@ from datetime import datetime
 from importlib import resources
 from typing import Any, Literal, TypeVar
 
-import httplib2
-from google.oauth2.credentials import Credentials
-from google_auth_httplib2 import AuthorizedHttp
-from googleapiclient.discovery import build_from_document
+import aiohttp
 
-from bot.core.errors import MeetApiError, RateLimited
+from bot.core.errors import MeetApiError
 from bot.core.model import (
     AccessType,
     ConferenceRecord,
@@ -25,15 +20,15 @@ from bot.core.model import (
     Space,
     SpaceName,
 )
-from bot.google.errors import TRANSPORT_ERRORS, is_retryable, malformed, to_meet_error
+from bot.google.errors import MEET, malformed
+from bot.google.rest import GoogleRest, Params, resource_path, retry_policy
 from bot.settings import GoogleSettings
+from outbound.retry import RetryPolicy
 
 logger = logging.getLogger(__name__)
 
 Json = dict[str, Any]
 T = TypeVar("T")
-# Builds one googleapiclient request from the service resource (runs in the worker thread).
-RequestFactory = Callable[[Any], Any]
 
 _MAX_PAGE = {"conferenceRecords": 100, "participants": 250}
 _ACCESS_VALUES = frozenset(a.value for a in AccessType)
@@ -45,97 +40,94 @@ _KINDS: tuple[tuple[str, Literal["signedin", "anonymous", "phone"]], ...] = (
 
 
 def load_discovery_document(api: str = "meet", version: str = "v2") -> str:
-    """The discovery document bundled with googleapiclient; never fetched over the network."""
+    """The discovery document installed with googleapiclient (the paths used here come from
+    it); never fetched over the network."""
     documents = resources.files("googleapiclient") / "discovery_cache" / "documents"
     return (documents / f"{api}.{version}.json").read_text(encoding="utf-8")
 
 
 class MeetRestClient:
-    """`bot.core.ports.MeetSpaces` over Meet REST v2.
+    """`bot.core.ports.MeetSpaces` over Meet REST v2 (paths from ``meet.v2.json``).
 
-    The service object is built once; each call gets its own ``httplib2.Http`` (httplib2 is
-    not thread-safe) authorized with the caller's access token, and runs in a worker thread.
-    429, 5xx and network failures are retried with exponential backoff (``Retry-After``
-    wins when Google sends it), up to ``settings.retry_attempts`` tries in all.
+    Every call goes through the shared session with the caller's access token; 429, 5xx and
+    network failures are retried by the one retry policy (``Retry-After`` honoured, capped).
+    A 401 is not retried here: token refresh belongs to the core, through GoogleOAuth.
     """
 
     def __init__(
         self,
         *,
         settings: GoogleSettings,
+        session: aiohttp.ClientSession,
+        retry: RetryPolicy | None = None,
         timeout: float = 30.0,
-        max_delay: float = 30.0,
         page_size: int | None = None,
     ) -> None:
-        """Build the Meet service from the bundled discovery document.
+        """Bind the client to Meet's root and the shared session.
 
         Args:
-            settings: ``meet_base_url`` and the retry policy.
-            timeout: socket timeout of one HTTP request, in seconds.
-            max_delay: cap on one backoff sleep, including a ``Retry-After``.
+            settings: ``meet_base_url`` and the retry settings.
+            session: the application's session for Google (not closed here).
+            retry: the retry policy; by default the settings' attempts and first delay.
+            timeout: total seconds of one HTTP exchange.
             page_size: page size for list calls; None asks for the API's maximum.
         """
-        self._attempts = settings.retry_attempts
-        self._base_delay = settings.retry_base_delay
-        self._timeout = timeout
-        self._max_delay = max_delay
-        self._page_size = page_size
-        self._service = build_from_document(
-            load_discovery_document(),
-            # Placeholder: every request is executed with its own authorized Http.
-            http=httplib2.Http(timeout=timeout),
-            client_options={"api_endpoint": settings.meet_base_url},
+        self._rest = GoogleRest(
+            session=session,
+            base_url=settings.meet_base_url,
+            errors=MEET,
+            retry=retry or retry_policy(settings),
+            timeout=timeout,
         )
+        self._page_size = page_size
 
     async def create_space(self, *, token: str, access_type: AccessType | None) -> Space:
         body: Json = {}
         if access_type is not None:
             body["config"] = {"accessType": access_type.value}
-        data = await self._call(token, lambda s: s.spaces().create(body=body))
+        data = await self._rest.call("POST", "v2/spaces", token=token, body=body)
         return _parse(_space, data, "space")
 
     async def get_space(self, *, token: str, name: str) -> Space:
-        data = await self._call(token, lambda s: s.spaces().get(name=name))
+        data = await self._rest.call("GET", _path(name), token=token)
         return _parse(_space, data, "space")
 
     async def set_access(self, *, token: str, name: SpaceName, access_type: AccessType) -> Space:
         body = {"config": {"accessType": access_type.value}}
-        data = await self._call(
-            token,
-            lambda s: s.spaces().patch(name=name, updateMask="config.accessType", body=body),
-        )
+        params = {"updateMask": "config.accessType"}
+        data = await self._rest.call("PATCH", _path(name), token=token, params=params, body=body)
         return _parse(_space, data, "space")
 
     async def end_active_conference(self, *, token: str, name: SpaceName) -> None:
-        await self._call(token, lambda s: s.spaces().endActiveConference(name=name, body={}))
+        path = _path(name, ":endActiveConference")
+        await self._rest.call("POST", path, token=token, body={})
 
     async def list_conference_records(
         self, *, token: str, filter: str | None
     ) -> Sequence[ConferenceRecord]:
         items = await self._list_all(
-            token, "conferenceRecords", lambda s: s.conferenceRecords(), filter=filter
+            token, "conferenceRecords", "v2/conferenceRecords", filter=filter
         )
         return [_parse(_record, item, "conference record") for item in items]
 
     async def list_participants(
         self, *, token: str, record: ConferenceRecordName
     ) -> Sequence[Participant]:
-        items = await self._list_all(
-            token, "participants", lambda s: s.conferenceRecords().participants(), parent=record
-        )
+        items = await self._list_all(token, "participants", _path(record, "/participants"))
         return [_parse(_participant, item, "participant") for item in items]
 
-    async def _list_all(
-        self, token: str, key: str, collection: Callable[[Any], Any], **params: str | None
-    ) -> list[Json]:
-        """Call ``collection.list(**params)`` following ``nextPageToken`` through every page."""
+    async def _get(self, token: str, name: str) -> Json:
+        return await self._rest.call("GET", _path(name), token=token)
+
+    async def _list_all(self, token: str, key: str, path: str, **params: str | None) -> list[Json]:
+        """GET ``path`` following ``nextPageToken`` through every page; ``key``'s items."""
         size = self._page_size or _MAX_PAGE[key]
         items: list[Json] = []
         seen: set[str] = set()
         page_token: str | None = None
         while True:
-            page = {**params, "pageSize": size, "pageToken": page_token}
-            data = await self._call(token, functools.partial(_list_request, collection, page))
+            page: Params = {**params, "pageSize": size, "pageToken": page_token}
+            data = await self._rest.call("GET", path, token=token, params=page)
             items.extend(data.get(key, []))
             page_token = data.get("nextPageToken") or None
             if page_token is None:
@@ -144,52 +136,13 @@ class MeetRestClient:
                 raise MeetApiError(f"Meet API repeated a {key} page token", reason="MALFORMED")
             seen.add(page_token)
 
-    async def _call(self, token: str, factory: RequestFactory) -> Json:
-        """Run one request in a thread, retrying what is transient; raise typed errors."""
-        attempt = 1
-        while True:
-            try:
-                return await asyncio.to_thread(self._execute, token, factory)
-            except TRANSPORT_ERRORS as exc:
-                error = to_meet_error(exc)
-                if attempt >= self._attempts or not is_retryable(error):
-                    raise error from exc
-            delay = self._delay(attempt, error)
-            logger.warning(
-                "Meet API %s (attempt %d/%d), retrying in %.2fs",
-                error.reason or error.status,
-                attempt,
-                self._attempts,
-                delay,
-            )
-            await asyncio.sleep(delay)
-            attempt += 1
 
-    def _delay(self, attempt: int, error: MeetApiError) -> float:
-        """Truncated exponential backoff; Google's Retry-After replaces it when present."""
-        delay = self._base_delay * 2.0 ** (attempt - 1)
-        if isinstance(error, RateLimited) and error.retry_after is not None:
-            delay = error.retry_after
-        return min(delay, self._max_delay)
-
-    def _execute(self, token: str, factory: RequestFactory) -> Json:
-        """Blocking: one HTTP exchange on a fresh connection, closed afterwards."""
-        http = httplib2.Http(timeout=self._timeout)
-        try:
-            # No refresh on 401: token refresh belongs to the core, through GoogleOAuth.
-            authorized = AuthorizedHttp(_credentials(token), http=http, refresh_status_codes=())
-            result = factory(self._service).execute(http=authorized, num_retries=0)
-        finally:
-            http.close()
-        return result if isinstance(result, dict) else {}
-
-
-def _list_request(collection: Callable[[Any], Any], page: Json, service: Any) -> Any:
-    return collection(service).list(**page)
-
-
-def _credentials(token: str) -> Credentials:
-    return Credentials(token)  # type: ignore[no-untyped-call]
+def _path(name: str, suffix: str = "") -> str:
+    """``v2/{+name}{suffix}``; a name that is no resource name is a 400-like refusal."""
+    try:
+        return resource_path("v2", name, suffix)
+    except ValueError as exc:
+        raise MeetApiError(str(exc), status=400, reason="INVALID_ARGUMENT") from exc
 
 
 def _parse(parser: Callable[[Json], T], data: Json, what: str) -> T:

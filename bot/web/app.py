@@ -33,6 +33,7 @@ from bot.slack import app as slack_app
 from bot.slack import routes as slack_routes
 from bot.tasks import TaskSupervisor
 from bot.web import files, meeting_page, pages
+from bot.web.lifecycle import GOOGLE_HTTP, RESOURCES, Resources
 from bot.web.publisher import BlobPublisher
 from bot.web.runtime import BASE_URL, RUNTIME, SETTINGS, Runtime
 from bot.web.transcription import build_transcriber
@@ -73,42 +74,46 @@ def create_app(
 
 async def _runtime(app: web.Application) -> AsyncIterator[None]:
     settings, base_url = app[SETTINGS], app[BASE_URL]
-    engine = create_engine(settings.storage.resolved_database_url())
-    try:
+    async with contextlib.AsyncExitStack() as stack:
+        resources = app[RESOURCES] = Resources(stack)
+        engine = create_engine(settings.storage.resolved_database_url())
+        resources.close_with("database engine", engine.dispose)
         await run_migrations(engine)
-        async with aiohttp.ClientSession() as session:
-            runtime = _wire(settings, base_url=base_url, engine=engine, session=session)
-            app[RUNTIME] = runtime
-            app[files.FILE_SERVER] = runtime.files
-            app[meeting_page.MEETING_PAGES] = runtime.pages
-            app[slack_routes.SLACK_APP] = runtime.slack
-            if runtime.gchat is not None:
-                app[gchat_app.GCHAT] = runtime.gchat
-            secret = settings.slack.signing_secret
-            app[slack_routes.SLACK_VERIFIER] = (
-                SignatureVerifier(secret.get_secret_value()) if secret else None
-            )
-            await _recover(runtime, work_root=settings.storage.recordings_dir())
-            sweeper = asyncio.create_task(runtime.sweeper.run(), name="retention-sweep")
-            logger.info("meetbot ready at %s", base_url)
-            yield
-            await runtime.recorder.aclose()
-            if runtime.transcriber is not None:
-                await runtime.transcriber.aclose()
-            await runtime.live.aclose()
-            await runtime.artifacts.aclose()
-            if runtime.video is not None:
-                await runtime.video.aclose()
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
-            await runtime.supervisor.aclose()
-    finally:
-        await engine.dispose()
+        google_http = app[GOOGLE_HTTP] = aiohttp.ClientSession()
+        resources.close_with("Google HTTP session", google_http.close)
+        runtime = _wire(settings, base_url=base_url, engine=engine, google_http=google_http)
+        _close_at_shutdown(resources, runtime)
+        app[RUNTIME] = runtime
+        app[files.FILE_SERVER] = runtime.files
+        app[meeting_page.MEETING_PAGES] = runtime.pages
+        app[slack_routes.SLACK_APP] = runtime.slack
+        if runtime.gchat is not None:
+            app[gchat_app.GCHAT] = runtime.gchat
+        secret = settings.slack.signing_secret
+        app[slack_routes.SLACK_VERIFIER] = (
+            SignatureVerifier(secret.get_secret_value()) if secret else None
+        )
+        await _recover(runtime, work_root=settings.storage.recordings_dir())
+        sweeper = asyncio.create_task(runtime.sweeper.run(), name="retention-sweep")
+        resources.cancel_at_close("retention sweep", sweeper)
+        logger.info("meetbot ready at %s", base_url)
+        yield
+
+
+def _close_at_shutdown(resources: Resources, runtime: Runtime) -> None:
+    """Register the runtime's closes; they run in the reverse order: recorder first."""
+    resources.close_with("task supervisor", runtime.supervisor.aclose)
+    if runtime.video is not None:
+        resources.close_with("video composer", runtime.video.aclose)
+    resources.close_with("Meet artifacts", runtime.artifacts.aclose)
+    resources.close_with("live transcripts", runtime.live.aclose)
+    if runtime.transcriber is not None:
+        resources.close_with("transcriber", runtime.transcriber.aclose)
+    resources.close_with("recorder", runtime.recorder.aclose)
 
 
 def _wire(
-    settings: Settings, *, base_url: str, engine: AsyncEngine, session: aiohttp.ClientSession
+    settings: Settings, *, base_url: str, engine: AsyncEngine, google_http: aiohttp.ClientSession
 ) -> Runtime:
     key = settings.storage.token_key
     if key is None:
@@ -121,9 +126,13 @@ def _wire(
     oauth = HttpGoogleOAuth(
         settings=settings.google,
         redirect_uri=base_url + pages.GOOGLE_CALLBACK_PATH,
-        session=session,
+        session=google_http,
     )
-    chat = gchat_app.ports(settings.gchat, base_url=base_url) if settings.gchat.configured else None
+    chat = (
+        gchat_app.ports(settings.gchat, base_url=base_url, session=google_http)
+        if settings.gchat.configured
+        else None
+    )
     chat_notifier = {"gchat": chat.notifier} if chat else {}
     chat_threads = {"gchat": chat.threads} if chat else {}
     connect = ConnectFlow(
@@ -133,13 +142,13 @@ def _wire(
         notifiers={"slack": slack_app.notifier(settings.slack, stores), **chat_notifier},
         ttl_seconds=settings.google.connect_ttl,
     )
-    meet = MeetRestClient(settings=settings.google)
+    meet = MeetRestClient(settings=settings.google, session=google_http)
     google = GoogleAccess(accounts=repos.accounts, oauth=oauth)
     file_server = _file_server(settings)
     transcriber = build_transcriber(settings.transcription)
     recorder = Recorder(
         options=session_options(settings),
-        http=session,
+        http=google_http,
         max_concurrent=settings.recorder.max_concurrent,
         transcriber=transcriber,
     )
@@ -165,7 +174,7 @@ def _wire(
     live = LiveTranscripts(threads=threads, interval=settings.transcription.live_interval)
     artifacts = ArtifactsFlow(
         google=google,
-        client=MeetArtifactsClient(settings=settings.google),
+        client=MeetArtifactsClient(settings=settings.google, session=google_http),
         delays=settings.artifacts.delays,
         excerpt_lines=settings.artifacts.excerpt_lines,
     )
@@ -240,7 +249,7 @@ def _wire(
         else gchat_app.build(
             settings=settings.gchat,
             chat=chat,
-            session=session,
+            session=google_http,
             service=service,
             supervisor=supervisor,
         ),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +16,7 @@ from recorder.ports import VideoRequest
 from recorder.video.compose import ComposeOptions
 from recorder.video.deliver import compose_call
 from recorder.video.layout import canvas_size
+from recorder.workers import run_in, shutdown
 
 
 class ThreadComposer:
@@ -39,12 +39,12 @@ class ThreadComposer:
             options=self._options,
             stop=self._stop,
         )
-        return await asyncio.get_running_loop().run_in_executor(self._pool, work)
+        return await run_in(self._pool, work)
 
     async def aclose(self) -> None:
         """Stop composing (at the next frame) and wait for the threads to end."""
         self._stop.set()
-        await asyncio.to_thread(self._pool.shutdown, wait=True, cancel_futures=True)
+        await shutdown(self._pool)
 
 
 def compose_options(settings: VideoSettings) -> ComposeOptions:

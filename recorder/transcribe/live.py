@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from recorder.transcribe.pipeline import AudioPipeline, Heard, Packets
 from recorder.transcribe.transcriber import Transcriber
 from recorder.transcribe.vad import RATE as VAD_RATE
 from recorder.transcribe.vad import Utterance, VadOptions
+from recorder.workers import run_in, shutdown
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +75,7 @@ class LiveTranscript:
 
     The capture hands over every packet it writes (`packet`, cheap: it only appends); an
     owned task takes what came every ``interval`` seconds and runs it through an
-    `AudioPipeline` in a worker thread; finished utterances queue per speaker for the shared
+    `AudioPipeline` in ``executor``'s threads; finished utterances queue per speaker for the shared
     `Transcriber` (those that pile up go together, see `recorder.transcribe.batch`), and
     their segments go to ``on_segments`` as they come. `close` finishes it all.
 
@@ -87,6 +89,8 @@ class LiveTranscript:
             (Whisper costs nearly as much for 2 s as for 20 s); the end of the call and
             ``batch_seconds`` of waiting speech release it at once.
         batch_seconds: waiting speech that is worth an engine call without holding more.
+        executor: the threads for the pipeline (the recorder's audio pool); without one,
+            this transcript owns a thread of its own until `close` or `abort`.
     """
 
     def __init__(
@@ -99,7 +103,10 @@ class LiveTranscript:
         vad: VadOptions | None = None,
         hold: float = HOLD,
         batch_seconds: float = BATCH_SECONDS,
+        executor: Executor | None = None,
     ) -> None:
+        self._owned = executor is None
+        self._executor = executor or ThreadPoolExecutor(1, thread_name_prefix="audio")
         self._transcriber = transcriber
         self._on_segments = on_segments
         self._interval = interval
@@ -168,7 +175,7 @@ class LiveTranscript:
             inbox, self._inbox = self._inbox, {}
             self._accepting = False
             try:
-                heard, mixed, seconds = await asyncio.to_thread(self._finish, inbox, duration)
+                heard, mixed, seconds = await run_in(self._executor, self._finish, inbox, duration)
             except Exception as exc:  # boundary: the recording is kept, with a post-hoc mix
                 logger.exception("finishing the live transcript failed")
                 self._error = self._error or f"live transcription failed: {exc}"
@@ -179,6 +186,7 @@ class LiveTranscript:
                 if isinstance(outcome, Exception):
                     logger.error("transcribing an utterance failed", exc_info=outcome)
                     self._error = self._error or f"live transcription failed: {outcome}"
+        await self._release()
         self._result = LiveResult(
             segments=self.segments(),
             mixed=mixed,
@@ -196,6 +204,11 @@ class LiveTranscript:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self._release()
+
+    async def _release(self) -> None:
+        if self._owned:
+            await shutdown(self._executor)
 
     def segments(self) -> tuple[Segment, ...]:
         """The transcript so far, by start time, with the speakers' current names."""
@@ -225,7 +238,7 @@ class LiveTranscript:
                 continue
             inbox, self._inbox = self._inbox, {}
             try:
-                heard = await asyncio.to_thread(self._pipeline.process, inbox)
+                heard = await run_in(self._executor, self._pipeline.process, inbox)
             except Exception as exc:  # task boundary: the recording goes on without us
                 logger.exception("live transcription stopped")
                 self._broken(f"live transcription stopped: {exc}")

@@ -89,7 +89,7 @@ async def flow(emulator, session, repos, steps) -> AsyncIterator[ArtifactsFlow]:
     )
     flow = ArtifactsFlow(
         google=GoogleAccess(accounts=repos.accounts, oauth=oauth),
-        client=MeetArtifactsClient(settings=emulator.settings()),
+        client=MeetArtifactsClient(settings=emulator.settings(), session=session),
         delays=DELAYS,
         sleep=steps,
     )
@@ -235,7 +235,7 @@ async def test_one_follow_per_record_and_aclose_cancels(emulator, session, repos
         settings=emulator.settings(), redirect_uri=REDIRECT_URI, session=session
     )
     google = GoogleAccess(accounts=repos.accounts, oauth=oauth)
-    client = MeetArtifactsClient(settings=emulator.settings())
+    client = MeetArtifactsClient(settings=emulator.settings(), session=session)
     flow = ArtifactsFlow(google=google, client=client, delays=DELAYS, sleep=stuck)
     thread = Thread()
     flow.follow(user=USER, conference_record=record, post=thread.post)

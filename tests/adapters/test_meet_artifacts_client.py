@@ -16,8 +16,8 @@ MEDIA_ONLY = "https://www.googleapis.com/auth/meetings.conference.media.audio.re
 
 
 @pytest.fixture
-def client(emulator) -> MeetArtifactsClient:
-    return MeetArtifactsClient(settings=emulator.settings(), page_size=2)
+def client(emulator, session) -> MeetArtifactsClient:
+    return MeetArtifactsClient(settings=emulator.settings(), session=session, page_size=2)
 
 
 async def test_fetch_reads_every_page_once_generated(client, token, emulator, clock) -> None:
@@ -97,14 +97,14 @@ async def test_missing_scope_is_an_auth_error(client, emulator, session, clock) 
     assert caught.value.status == 403
 
 
-async def test_default_page_size_is_meets_maximum(emulator, token, clock) -> None:
+async def test_default_page_size_is_meets_maximum(emulator, session, token, clock) -> None:
     emulator.control.set_artifacts(changes={"delay": 0})
     lines = [f"Line {n}." for n in range(150)]
     people = [{"name": "Ann", "says": lines}]
     record = ConferenceRecordName(await ended_call(emulator, clock, owner=OWNER, people=people))
     before = len(emulator.state.meet_requests)
 
-    found = await MeetArtifactsClient(settings=emulator.settings()).fetch(
+    found = await MeetArtifactsClient(settings=emulator.settings(), session=session).fetch(
         token=token, record=record
     )
 

@@ -1,9 +1,10 @@
-"""The Meet REST adapter (google-api-python-client) against the Meet emulator over loopback."""
+"""The Meet REST adapter (aiohttp, the shared Google session) against the Meet emulator."""
 
 from __future__ import annotations
 
 import asyncio
 
+import aiohttp
 import pytest
 
 from bot.core.errors import (
@@ -17,6 +18,7 @@ from bot.core.errors import (
 from bot.core.model import AccessType, ConferenceRecordName
 from bot.google.meet import MeetRestClient
 from bot.google.oauth import HttpGoogleOAuth
+from bot.google.rest import retry_policy
 from tests.adapters.google_emulator import (
     REDIRECT_URI,
     SCOPE_READONLY,
@@ -31,8 +33,8 @@ SPACES_CREATE = r"/v2/spaces$"
 
 
 @pytest.fixture
-def meet(emulator: GoogleEmulator) -> MeetRestClient:
-    return MeetRestClient(settings=emulator.settings(), page_size=2)
+def meet(emulator: GoogleEmulator, session: aiohttp.ClientSession) -> MeetRestClient:
+    return MeetRestClient(settings=emulator.settings(), session=session, page_size=2)
 
 
 async def test_create_space_defaults_to_trusted(meet, token) -> None:
@@ -236,8 +238,9 @@ async def test_retry_after_is_honoured(meet, token, emulator) -> None:
     assert loop.time() - started >= 0.2
 
 
-async def test_retry_after_is_capped(emulator, token) -> None:
-    meet = MeetRestClient(settings=emulator.settings(), max_delay=0.01)
+async def test_retry_after_is_capped(emulator, session, token) -> None:
+    retry = retry_policy(emulator.settings(), max_delay=0.01)
+    meet = MeetRestClient(settings=emulator.settings(), session=session, retry=retry)
     emulator.state.inject_fault(path_regex=SPACES_CREATE, status=429, count=1, retry_after=60)
 
     async with asyncio.timeout(5):
@@ -256,9 +259,9 @@ async def test_server_errors_become_unavailable(meet, token, emulator) -> None:
     assert caught.value.reason == "UNAVAILABLE"
 
 
-async def test_unreachable_api_is_unavailable(token) -> None:
+async def test_unreachable_api_is_unavailable(session, token) -> None:
     async with run_google_emulator() as stopped:
-        meet = MeetRestClient(settings=stopped.settings(retry_attempts=2))
+        meet = MeetRestClient(settings=stopped.settings(retry_attempts=2), session=session)
 
     with pytest.raises(MeetUnavailable) as caught:
         await meet.create_space(token=token, access_type=None)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import functools
+import threading
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +20,7 @@ from recorder.model import RecordingId, RecordingState, Speaker
 from recorder.ports import Outcome, RecordingJob
 from recorder.session import RecordingSession, SessionOptions
 from recorder.transcribe.model import Segment
+from recorder.workers import WorkerPools
 from sandbox.google_meet_store import default_config
 from sandbox.google_state import SANDBOX_CLIENT_ID
 from tests.adapters.google_emulator import GoogleEmulator, run_google_emulator, sign_in
@@ -71,8 +75,8 @@ class Tokens:
 class Probe:
     """``spaces.get`` through the bot's real Meet REST adapter."""
 
-    def __init__(self, emulator: GoogleEmulator, token: str) -> None:
-        self._meet = MeetRestClient(settings=emulator.settings())
+    def __init__(self, emulator: GoogleEmulator, token: str, http: aiohttp.ClientSession) -> None:
+        self._meet = MeetRestClient(settings=emulator.settings(), session=http)
         self._token = token
 
     async def active_conference(self, *, space: str) -> str | None:
@@ -88,7 +92,9 @@ class Rig:
     code: str
     tmp: Path
 
-    def session(self, **overrides: Any) -> tuple[RecordingSession, Events]:
+    def session(
+        self, pools: WorkerPools | None = None, **overrides: Any
+    ) -> tuple[RecordingSession, Events]:
         events = Events()
         options = SessionOptions(
             media_base_url=self.emulator.settings().meet_base_url,
@@ -104,10 +110,10 @@ class Rig:
             space=self.space,
             work_dir=self.tmp / "work",
             tokens=Tokens(self.token),
-            probe=Probe(self.emulator, self.token),
+            probe=Probe(self.emulator, self.token, self.http),
             events=events,
         )
-        session = RecordingSession(job=job, options=options, http=self.http)
+        session = RecordingSession(job=job, options=options, http=self.http, pools=pools)
         session.speaker_interval = 0.05
         return session, events
 
@@ -343,3 +349,44 @@ async def test_stop_while_waiting_for_consent_is_a_cancellation(rig: Rig) -> Non
     assert not outcome.ok
     assert isinstance(outcome.error, Cancelled)
     assert outcome.error.stopped_by == "U0BOB"
+
+
+class WatchedDefaultExecutor(ThreadPoolExecutor):
+    """The loop's default executor for one test: notes the name of everything run on it."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=2)
+        self.ran: list[str] = []
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        self.ran += _names(fn)
+        return super().submit(fn, *args, **kwargs)
+
+
+def _names(fn: Any) -> list[str]:
+    """``fn``'s name, and those of the callables a partial wraps (``to_thread`` makes one)."""
+    names = []
+    while isinstance(fn, functools.partial):
+        names += [getattr(arg, "__qualname__", "") for arg in fn.args if callable(arg)]
+        fn = fn.func
+    return [*names, getattr(fn, "__qualname__", repr(fn))]
+
+
+async def test_mixing_and_finalizing_use_the_recorders_threads_not_the_default_executor(
+    rig: Rig,
+) -> None:
+    watched = WatchedDefaultExecutor()
+    asyncio.get_running_loop().set_default_executor(watched)
+    pools = WorkerPools(audio_workers=1, finalize_workers=1)
+    session, _ = rig.session(pools)
+    await rig.call({"Ann": 0.5, "Ben": 0.5})
+    try:
+        outcome = await _record_until_end(rig, session, frames=40)
+        threads = {t.name.rsplit("_", 1)[0] for t in threading.enumerate()}
+    finally:
+        await pools.aclose()
+
+    assert outcome.ok, outcome.cause
+    assert {"audio", "finalize"} <= threads
+    ours = ("finalize", "AudioPipeline.process", "LiveTranscript._finish")
+    assert not [name for name in watched.ran if name in ours], watched.ran

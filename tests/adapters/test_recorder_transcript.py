@@ -46,7 +46,7 @@ def session(rig: Rig, transcriber: Transcriber) -> tuple[RecordingSession, Event
         space=rig.space,
         work_dir=rig.tmp / "work",
         tokens=Tokens(rig.token),
-        probe=Probe(rig.emulator, rig.token),
+        probe=Probe(rig.emulator, rig.token, rig.http),
         events=events,
     )
     recording = RecordingSession(job=job, options=options, http=rig.http, transcriber=transcriber)

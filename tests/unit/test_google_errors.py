@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
-import httplib2
+import aiohttp
 import pytest
-from googleapiclient.errors import HttpError
 
 from bot.core.errors import (
+    ChatPlatformError,
     MeetApiError,
     MeetAuthError,
     MeetPermissionDenied,
@@ -17,7 +17,7 @@ from bot.core.errors import (
     RateLimited,
     SpaceNotFound,
 )
-from bot.google.errors import is_retryable, to_meet_error
+from bot.google.errors import Answer, ChatUnavailable, is_retryable, to_chat_error, to_meet_error
 
 SCOPES_MESSAGE = "Request had insufficient authentication scopes."
 
@@ -28,15 +28,14 @@ def http_error(
     message: str = "boom",
     *,
     details: list[dict[str, object]] | None = None,
-    headers: dict[str, str] | None = None,
+    retry_after: str | None = None,
     raw: bytes | None = None,
-) -> HttpError:
+) -> Answer:
     error: dict[str, object] = {"code": status, "message": message, "status": code}
     if details is not None:
         error["details"] = details
     content = raw if raw is not None else json.dumps({"error": error}).encode()
-    response = httplib2.Response({"status": str(status), **(headers or {})})
-    return HttpError(response, content, uri="https://meet.googleapis.com/v2/spaces")
+    return Answer(status, content, retry_after)
 
 
 @pytest.mark.parametrize(
@@ -71,17 +70,17 @@ def http_error(
     ],
 )
 def test_http_errors_map_to_the_typed_tree(
-    exc: HttpError, expected: type[MeetApiError], reason: str
+    exc: Answer, expected: type[MeetApiError], reason: str
 ) -> None:
     error = to_meet_error(exc)
 
     assert type(error) is expected
-    assert error.status == exc.resp.status
+    assert error.status == exc.status
     assert error.reason == reason
 
 
 def test_rate_limit_carries_retry_after_seconds() -> None:
-    error = to_meet_error(http_error(429, "RESOURCE_EXHAUSTED", headers={"retry-after": "7"}))
+    error = to_meet_error(http_error(429, "RESOURCE_EXHAUSTED", retry_after="7"))
 
     assert isinstance(error, RateLimited)
     assert error.retry_after == 7.0
@@ -89,8 +88,7 @@ def test_rate_limit_carries_retry_after_seconds() -> None:
 
 @pytest.mark.parametrize("header", [None, "Wed, 21 Oct 2015 07:28:00 GMT", "-3"])
 def test_rate_limit_without_usable_retry_after(header: str | None) -> None:
-    headers = {"retry-after": header} if header is not None else {}
-    error = to_meet_error(http_error(429, "RESOURCE_EXHAUSTED", headers=headers))
+    error = to_meet_error(http_error(429, "RESOURCE_EXHAUSTED", retry_after=header))
 
     assert isinstance(error, RateLimited)
     assert error.retry_after is None
@@ -101,7 +99,7 @@ def test_rate_limit_without_usable_retry_after(header: str | None) -> None:
     [
         ConnectionRefusedError(111, "Connection refused"),
         TimeoutError("timed out"),
-        httplib2.ServerNotFoundError("Unable to find the server"),
+        aiohttp.ServerDisconnectedError(),
     ],
 )
 def test_network_failures_are_unavailable(exc: Exception) -> None:
@@ -129,3 +127,31 @@ def test_message_names_status_and_google_message() -> None:
 )
 def test_only_transient_errors_are_retried(error: MeetApiError, retryable: bool) -> None:
     assert is_retryable(error) is retryable
+
+
+@pytest.mark.parametrize(
+    ("answer", "transient", "reason"),
+    [
+        (http_error(404, "NOT_FOUND"), False, "NOT_FOUND"),
+        (http_error(400, "INVALID_ARGUMENT"), False, "INVALID_ARGUMENT"),
+        (http_error(403, raw=b"denied"), False, "PERMISSION_DENIED"),
+        (http_error(429, "RESOURCE_EXHAUSTED", retry_after="2"), True, "RESOURCE_EXHAUSTED"),
+        (http_error(503, raw=b""), True, "UNAVAILABLE"),
+    ],
+)
+def test_chat_errors_keep_googles_status(answer: Answer, transient: bool, reason: str) -> None:
+    error = to_chat_error(answer)
+
+    assert isinstance(error, ChatPlatformError)
+    assert error.reason == reason
+    assert is_retryable(error) is transient
+    if answer.retry_after is not None:
+        assert isinstance(error, ChatUnavailable)
+        assert error.retry_after == 2.0
+
+
+def test_chat_network_failure_is_transient() -> None:
+    error = to_chat_error(aiohttp.ClientConnectionError("reset"))
+
+    assert isinstance(error, ChatUnavailable)
+    assert error.reason == "UNAVAILABLE"
