@@ -10,8 +10,8 @@ from typing import Any, Protocol
 
 import aiohttp
 
-from outbound.retry import RetryPolicy, Transient, parse_retry_after, transient_status
 from recorder.errors import ConnectRefused, MediaAuthError, RefusalReason, SignalingError
+from recorder.retry import RetryPolicy, Transient, parse_retry_after, transient_status
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ file is not yet generated, tries again with exponential backoff. It posts exactl
 the artifacts, a line saying Meet made none, or why they could not be fetched.
 
 The delays are Meet's schedule for generating files, not transport retries: a 429, 5xx or
-lost connection is retried inside the client by the one retry policy (`outbound.retry`), and
+lost connection is retried inside the client by the one retry policy (`recorder.retry`), and
 only what is still failing after that waits here for the next fetch.
 """
 

@@ -22,7 +22,7 @@ from bot.google.errors import CHAT
 from bot.google.rest import GoogleRest, Params, resource_path
 from bot.google.service_account import ServiceAccountTokens
 from bot.settings import GChatSettings
-from outbound.retry import RetryPolicy
+from recorder.retry import RetryPolicy
 
 logger = logging.getLogger(__name__)
 

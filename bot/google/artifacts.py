@@ -23,7 +23,7 @@ from bot.core.ports_artifacts import (
 )
 from bot.google.meet import MeetRestClient, _optional_timestamp, _parse, _path, _record
 from bot.settings import GoogleSettings
-from outbound.retry import RetryPolicy
+from recorder.retry import RetryPolicy
 
 logger = logging.getLogger(__name__)
 

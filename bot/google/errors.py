@@ -35,7 +35,7 @@ from bot.core.errors import (
     RateLimited,
     SpaceNotFound,
 )
-from outbound.retry import Transient, parse_retry_after, transient_status
+from recorder.retry import Transient, parse_retry_after, transient_status
 
 __all__ = [
     "CHAT",

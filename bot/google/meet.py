@@ -23,7 +23,7 @@ from bot.core.model import (
 from bot.google.errors import MEET, malformed
 from bot.google.rest import GoogleRest, Params, resource_path, retry_policy
 from bot.settings import GoogleSettings
-from outbound.retry import RetryPolicy
+from recorder.retry import RetryPolicy
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import aiohttp
 
 from bot.google.errors import Answer, ApiErrors
 from bot.settings import GoogleSettings
-from outbound.retry import RetryPolicy, Sleep
+from recorder.retry import RetryPolicy, Sleep
 
 logger = logging.getLogger(__name__)
 

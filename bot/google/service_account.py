@@ -18,7 +18,7 @@ from google.auth import crypt, jwt
 
 from bot.core.errors import ChatPlatformError
 from bot.google.errors import Answer, ChatUnavailable, to_chat_error
-from outbound.retry import RetryPolicy, Transient
+from recorder.retry import RetryPolicy, Transient
 
 logger = logging.getLogger(__name__)
 

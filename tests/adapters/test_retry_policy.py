@@ -13,8 +13,8 @@ from bot.gchat.client import SCOPE, ChatApi, service_account_info
 from bot.google.meet import MeetRestClient
 from bot.google.service_account import ServiceAccountTokens
 from bot.settings import GChatSettings
-from outbound.retry import RetryPolicy
 from recorder.errors import SignalingError
+from recorder.retry import RetryPolicy
 from recorder.signaling import MediaSignaling
 from sandbox.chat_keys import SigningKey
 from sandbox.chat_state import GENERAL_SPACE
