@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import socket
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +27,51 @@ async def upgrade_database(settings: Settings) -> None:
     logger.info("database is at the latest migration")
 
 
+@dataclass(frozen=True, slots=True)
+class Production:
+    """A started production bot: the HTTP server and, in Socket Mode, Slack's connection."""
+
+    server: server.RunningServer
+    socket_mode: Any | None = None
+
+    @property
+    def base_url(self) -> str:
+        return self.server.base_url
+
+    async def close(self) -> None:
+        """Close the Socket Mode connection, then the server (even if the first fails)."""
+        try:
+            if self.socket_mode is not None:
+                await self.socket_mode.close_async()
+        finally:
+            await self.server.close()
+
+
+async def start_production(settings: Settings, *, sock: socket.socket | None = None) -> Production:
+    """What `meetbot serve` runs in every mode: the app on HTTP, plus the Socket Mode
+    connection when an app-level token is set. ``sock`` is a socket bound beforehand."""
+    running = await server.start(settings, sock=sock)
+    token = settings.slack.app_token
+    if token is None:
+        return Production(server=running)
+    try:
+        handler = await connect_socket_mode(running, token.get_secret_value())
+    except BaseException:
+        await running.close()
+        raise
+    return Production(server=running, socket_mode=handler)
+
+
 async def run_production(settings: Settings) -> None:
-    """Serve Slack over HTTP, or over Socket Mode when an app token is set."""
-    running = await server.start(settings)
-    print(f"meetbot is listening on {running.base_url}", flush=True)
-    await _serve(running, settings)
+    """`meetbot serve`: start (see `start_production`), then serve until cancelled."""
+    production = await start_production(settings)
+    print(f"meetbot is listening on {production.base_url}", flush=True)
+    if production.socket_mode is not None:
+        print("connected to Slack over Socket Mode", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await production.close()
 
 
 async def _serve(running: server.RunningServer, settings: Settings) -> None:
@@ -47,7 +90,10 @@ async def connect_socket_mode(running: server.RunningServer, app_token: str) -> 
     """Open Bolt's Socket Mode connection for the running app; the caller closes it."""
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-    handler = AsyncSocketModeHandler(running.app[RUNTIME].slack, app_token)
+    bolt = running.app[RUNTIME].slack
+    if bolt is None:
+        raise RuntimeError("Socket Mode needs the Slack side (MEETBOT_SLACK_* settings)")
+    handler = AsyncSocketModeHandler(bolt, app_token)
     await handler.connect_async()  # type: ignore[no-untyped-call]
     return handler
 
