@@ -164,3 +164,41 @@ async def test_grid_org_wide_install_serves_its_workspace_in_and_out_of_requests
         assert client is not None
         posted = await client.chat_postMessage(channel="C0GENERAL", thread_ts=card["ts"], text="n")
         assert posted["ok"]
+
+
+OAUTH = next(m for m in MODES if m.name == "slack-oauth")
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": ["U0MEETBOT"]}},
+        {"type": "app_uninstalled"},
+    ],
+    ids=["tokens_revoked", "app_uninstalled"],
+)
+async def test_revoked_or_uninstalled_workspace_loses_its_cached_client(
+    event: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with running_mode(OAUTH, data=tmp_path / "data", monkeypatch=monkeypatch) as stack:
+        ports = stack.runtime.slack_ports
+        assert ports is not None
+        assert await ports.clients.client_for("T0SANDBOX") is not None  # cached from here on
+        envelope = {
+            "type": "event_callback",
+            "team_id": "T0SANDBOX",
+            "api_app_id": "A0MEETBOT",
+            "event_id": f"Ev0{event['type'].upper()}",
+            "event_time": int(time.time()),
+            "event": {**event, "event_ts": f"{time.time():.6f}"},
+            "authorizations": [{"team_id": "T0SANDBOX", "user_id": "U0MEETBOT", "is_bot": True}],
+        }
+        body = json.dumps(envelope)
+        secret = stack.sandbox.slack.app.signing_secret
+        headers = {**_signed(secret, body), "Content-Type": "application/json"}
+        assert await stack.post_bot("/slack/events", body, headers) == 200
+
+        async def gone() -> bool:
+            return await ports.clients.client_for("T0SANDBOX") is None
+
+        await eventually(gone, what="the workspace's client to be forgotten")
