@@ -27,6 +27,11 @@ def _parser() -> argparse.ArgumentParser:
     emulators = sub.add_parser("emulators", help="run only the Slack/Google stand-ins")
     _host_port(emulators)
     emulators.add_argument("--bot-url", required=True, help="where the bot under test listens")
+    emulators.add_argument(
+        "--grid",
+        action="store_true",
+        help="Slack acts as an Enterprise Grid org (org-wide install)",
+    )
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
     sub.add_parser("keygen", help="print a new MEETBOT_STORAGE_TOKEN_KEY")
@@ -89,7 +94,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
             max_seconds=args.max_seconds,
         )
     if args.command == "emulators":
-        await modes.run_emulators(_with_http(settings, args), bot_url=args.bot_url)
+        await modes.run_emulators(_with_http(settings, args), bot_url=args.bot_url, grid=args.grid)
         return 0
     settings = _with_http(settings, args)
     if args.command == "sandbox" or settings.needs_sandbox:

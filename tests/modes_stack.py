@@ -22,7 +22,6 @@ from sandbox.app import SANDBOX_KEY, Sandbox, SandboxConfig, sandbox_app
 from sandbox.chat_control import bot_gchat_settings
 from sandbox.control import bot_slack_settings
 from sandbox.google_control import bot_google_settings
-from sandbox.slack_state import Enterprise
 from storage.crypto import generate_key
 
 Env = dict[str, str]
@@ -141,9 +140,7 @@ async def running_mode(
     `start_production` (the OAuth modes install through the bot's real routes)."""
     bot_sock = bind("127.0.0.1", 0)
     bot_url = f"http://127.0.0.1:{bot_sock.getsockname()[1]}"
-    app = sandbox_app(bot_url, config=SandboxConfig(seed=12))
-    if mode.grid:
-        app[SANDBOX_KEY].slack.enterprise = Enterprise()
+    app = sandbox_app(bot_url, config=SandboxConfig(seed=12, enterprise=mode.grid))
     emulators = await listen(app, bind("127.0.0.1", 0))
     try:
         env = mode_env(

@@ -107,11 +107,13 @@ async def run_sandbox(settings: Settings, *, data_dir: Path | None) -> None:
     await _serve(running, settings)
 
 
-async def run_emulators(settings: Settings, *, bot_url: str) -> None:
-    """Only the stand-ins, for measuring the bot in its own process."""
-    from sandbox.app import sandbox_app
+async def run_emulators(settings: Settings, *, bot_url: str, grid: bool = False) -> None:
+    """Only the stand-ins, for measuring the bot in its own process (``grid``: the Slack
+    workspace belongs to an Enterprise Grid org)."""
+    from sandbox.app import SandboxConfig, sandbox_app
 
     sock = server.bind(settings.http.host, settings.http.port)
-    running = await server.listen(sandbox_app(bot_url), sock)
+    app = sandbox_app(bot_url, config=SandboxConfig(enterprise=grid))
+    running = await server.listen(app, sock)
     print(f"meetbot emulators on {running.base_url}/sandbox/", flush=True)
     await server.run_forever(running)
