@@ -114,6 +114,7 @@ class SlackControl:
             "signing_secret": app.signing_secret,
             "team_id": TEAM_ID,
             "team_domain": TEAM_DOMAIN,
+            "enterprise_id": self._ws.enterprise.id if self._ws.enterprise else None,
             "bot_user_id": app.bot_user_id,
             "bot_id": app.bot_id,
             "app_id": app.app_id,

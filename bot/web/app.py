@@ -63,7 +63,11 @@ def create_app(
     app[BASE_URL] = base_url
     app.cleanup_ctx.append(_runtime)
     if settings.slack.configured:
-        slack_routes.add_routes(app, serve_events=settings.slack.signing_secret is not None)
+        slack_routes.add_routes(
+            app,
+            serve_events=settings.slack.signing_secret is not None,
+            serve_install=settings.slack.oauth,
+        )
     if settings.gchat.configured:
         gchat_routes.add_routes(app)
     pages.add_routes(app)

@@ -50,7 +50,17 @@ class Production:
 async def start_production(settings: Settings, *, sock: socket.socket | None = None) -> Production:
     """What `meetbot serve` runs in every mode: the app on HTTP, plus the Socket Mode
     connection when an app-level token is set. ``sock`` is a socket bound beforehand."""
-    running = await server.start(settings, sock=sock)
+    return await _with_socket_mode(await server.start(settings, sock=sock), settings)
+
+
+async def run_production(settings: Settings) -> None:
+    """`meetbot serve`: start (see `start_production`), then serve until cancelled."""
+    production = await start_production(settings)
+    print(f"meetbot is listening on {production.base_url}", flush=True)
+    await _serve_forever(production)
+
+
+async def _with_socket_mode(running: server.RunningServer, settings: Settings) -> Production:
     token = settings.slack.app_token
     if token is None:
         return Production(server=running)
@@ -62,28 +72,14 @@ async def start_production(settings: Settings, *, sock: socket.socket | None = N
     return Production(server=running, socket_mode=handler)
 
 
-async def run_production(settings: Settings) -> None:
-    """`meetbot serve`: start (see `start_production`), then serve until cancelled."""
-    production = await start_production(settings)
-    print(f"meetbot is listening on {production.base_url}", flush=True)
+async def _serve_forever(production: Production) -> None:
+    """Serve until cancelled (Ctrl-C), then close everything."""
     if production.socket_mode is not None:
         print("connected to Slack over Socket Mode", flush=True)
     try:
         await asyncio.Event().wait()
     finally:
         await production.close()
-
-
-async def _serve(running: server.RunningServer, settings: Settings) -> None:
-    if settings.slack.app_token is None:
-        await server.run_forever(running)
-        return
-    handler = await connect_socket_mode(running, settings.slack.app_token.get_secret_value())
-    print("connected to Slack over Socket Mode", flush=True)
-    try:
-        await server.run_forever(running)
-    finally:
-        await handler.close_async()
 
 
 async def connect_socket_mode(running: server.RunningServer, app_token: str) -> Any:
@@ -104,7 +100,7 @@ async def run_sandbox(settings: Settings, *, data_dir: Path | None) -> None:
 
     running = await start_sandbox(settings, data_dir=data_dir)
     print(f"meetbot sandbox: open {running.base_url}/sandbox/", flush=True)
-    await _serve(running, settings)
+    await _serve_forever(await _with_socket_mode(running, settings))
 
 
 async def run_emulators(settings: Settings, *, bot_url: str, grid: bool = False) -> None:

@@ -49,8 +49,17 @@ def _chat_cards(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [m for m in messages if "meeting-" in json.dumps(m.get("cardsV2") or [])]
 
 
+def _slack_routes(stack: Stack) -> set[str]:
+    resources = stack.bot.server.app.router.resources()
+    return {r.canonical for r in resources if r.canonical.startswith("/slack/")}
+
+
 async def _forged_requests_run_nothing(stack: Stack) -> None:
     """Unsigned and forged requests to each route: 401, or 404 where it is not mounted."""
+    expected = {"/slack/events"} if stack.mode.signed_http else set()
+    if stack.mode.oauth:
+        expected |= {"/slack/install", "/slack/oauth_redirect"}
+    assert _slack_routes(stack) == expected
     before = (await stack.slack_messages(), await _chat_all(stack))
     body = _command("new forged")
     slack = 401 if stack.mode.signed_http else 404
