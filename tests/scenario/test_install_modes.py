@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
+from bot.core.replies import Reply
 from bot.slack import app as slack_app
 from bot.web.runtime import SETTINGS
 from sandbox.google_control import consent_url
@@ -155,24 +156,27 @@ async def test_grid_org_wide_install_serves_its_workspace_in_and_out_of_requests
             return any("Ended" in c["text"] for c in await _slack_cards(stack))
 
         await eventually(ended, what="the card edited to ended")
-        # a post outside any request, by a bot that has seen no request from this team yet
-        # (as after a restart): the team's org is found with auth.teams.list
+        # a thread post outside any request, by a bot that has seen no request from this
+        # team (as after a restart): the team's org is found with auth.teams.list
         settings = stack.bot.server.app[SETTINGS]
         engine = create_engine(settings.storage.resolved_database_url())
-        client_id = str(settings.slack.client_id)
         fresh = slack_app.ports(
             settings.slack,
             session=ports.session,
             stores=ports.stores,
-            find_installs=partial(installs_for_team, engine, client_id=client_id),
-        ).clients
+            find_installs=partial(
+                installs_for_team, engine, client_id=str(settings.slack.client_id)
+            ),
+        )
         try:
-            client = await fresh.client_for("T0SANDBOX")
+            notice = Reply(text="Recording stopped by the org")
+            await fresh.threads.post(
+                team_id="T0SANDBOX", channel_id="C0GENERAL", thread_id=card["ts"], reply=notice
+            )
         finally:
             await engine.dispose()
-        assert client is not None
-        posted = await client.chat_postMessage(channel="C0GENERAL", thread_ts=card["ts"], text="n")
-        assert posted["ok"]
+        in_thread = [m for m in await stack.slack_messages() if m["thread_ts"] == card["ts"]]
+        assert [m["text"] for m in in_thread] == ["Recording stopped by the org"]
 
 
 OAUTH = next(m for m in MODES if m.name == "slack-oauth")
