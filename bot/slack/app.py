@@ -20,7 +20,7 @@ from bot.core.ports import EventDedupe
 from bot.core.service import MeetingService
 from bot.settings import SlackSettings
 from bot.slack import listeners
-from bot.slack.installs import CachedInstallations, FindInstalls, SlackClients
+from bot.slack.installs import FindInstalls, SlackClients
 from bot.slack.reply import SlackNotifier
 from bot.slack.threads import SlackThreads
 from bot.tasks import TaskSupervisor
@@ -73,21 +73,16 @@ def ports(
 ) -> SlackPorts:
     """Clients per workspace (cached, forgotten on install/revoke/uninstall) and the ports."""
     token = settings.bot_token.get_secret_value() if settings.bot_token else None
-    holder: list[SlackClients] = []
-    cached = CachedInstallations(
-        inner=stores.installations, on_change=lambda: holder[0].forget() if holder else None
-    )
     clients = SlackClients(
         new_client=partial(web_client, settings, session),
-        store=cached,
+        installations=stores.installations,
         find_installs=find_installs,
         bot_token=token,
     )
-    holder.append(clients)
     return SlackPorts(
         settings=settings,
         session=session,
-        stores=SlackStores(installations=cached, states=stores.states),
+        stores=SlackStores(installations=clients.installations, states=stores.states),
         clients=clients,
         notifier=SlackNotifier(client_for=clients.client_for),
         threads=SlackThreads(client_for=clients.client_for),

@@ -127,14 +127,17 @@ class SlackClients:
         self,
         *,
         new_client: NewClient,
-        store: AsyncInstallationStore | None,
+        installations: AsyncInstallationStore,
         find_installs: FindInstalls | None,
         bot_token: str | None = None,
         ttl: float = CACHE_SECONDS,
         clock: Clock = time.monotonic,
     ) -> None:
         self._new_client = new_client
-        self._store = store
+        self.installations = CachedInstallations(
+            inner=installations, on_change=self.forget, ttl=ttl, clock=clock
+        )
+        """The store for Bolt: cached, and any change forgets this object's clients."""
         self._find_installs = find_installs
         self._single = new_client(bot_token) if bot_token is not None else None
         self._ttl = ttl
@@ -197,9 +200,7 @@ class SlackClients:
         return await self._find_installs(team_id)
 
     async def _bot_token(self, key: InstallKey, team_id: str) -> str | None:
-        if self._store is None:
-            return None
-        bot = await self._store.async_find_bot(
+        bot = await self.installations.async_find_bot(
             enterprise_id=key.enterprise_id,
             team_id=team_id,
             is_enterprise_install=key.is_enterprise_install,
