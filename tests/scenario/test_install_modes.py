@@ -4,7 +4,10 @@ command against the stand-ins, and lets no unsigned or forged request in."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import time
 from functools import partial
 from pathlib import Path
@@ -215,3 +218,31 @@ async def test_revoked_or_uninstalled_workspace_loses_its_cached_client(
             return await ports.clients.client_for("T0SANDBOX") is None
 
         await eventually(gone, what="the workspace's client to be forgotten")
+
+
+def test_meetbot_serve_names_what_a_mode_misses(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEETBOT_")}
+    env |= {
+        "MEETBOT_GCHAT_AUDIENCE_MODE": "endpoint_url",
+        "MEETBOT_GCHAT_AUDIENCE": "424242424242",
+        "MEETBOT_GOOGLE_CLIENT_ID": "id",
+        "MEETBOT_GOOGLE_CLIENT_SECRET": "secret",
+        "MEETBOT_STORAGE_DATA_DIR": str(tmp_path),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "serve", "--port", "0"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    lines = [line.strip() for line in done.stderr.splitlines()[1:]]
+    assert lines == [
+        "MEETBOT_STORAGE_TOKEN_KEY (generate one with `meetbot keygen`)",
+        "Google Chat needs MEETBOT_GCHAT_SERVICE_ACCOUNT_FILE (or _SERVICE_ACCOUNT_INFO)",
+        "Google Chat endpoint_url mode needs MEETBOT_GCHAT_AUDIENCE = the endpoint URL "
+        "(https://.../chat/events)",
+    ]
