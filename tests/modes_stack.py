@@ -36,6 +36,7 @@ class Mode:
     bot_token: bool = False
     gchat: str | None = None  # the Chat audience mode
     grid: bool = False
+    socket: bool = False
 
     @property
     def signed_http(self) -> bool:
@@ -52,13 +53,18 @@ MODES = [
     Mode("slack-oauth", slack=HTTP_OAUTH),
     Mode("slack-grid-org", slack=HTTP_OAUTH, grid=True),
     Mode("slack-bot-token", slack=("signing_secret", "api_base_url"), bot_token=True),
-    Mode("socket-bot-token", slack=("api_base_url",), bot_token=True),
-    Mode("socket-oauth", slack=SOCKET_OAUTH),
+    Mode("socket-bot-token", slack=("api_base_url",), bot_token=True, socket=True),
+    Mode("socket-oauth", slack=SOCKET_OAUTH, socket=True),
+    Mode(
+        "socket-with-signing-secret",
+        slack=("signing_secret", "api_base_url"),
+        bot_token=True,
+        socket=True,
+    ),
     Mode("chat-project-number", gchat="project_number"),
     Mode("chat-endpoint-url", gchat="endpoint_url"),
     Mode("slack-and-chat", slack=HTTP_OAUTH, gchat="project_number"),
 ]
-SOCKET_MODES = {"socket-bot-token", "socket-oauth"}
 
 
 @dataclass
@@ -121,7 +127,7 @@ def mode_env(mode: Mode, *, sandbox: Sandbox, emulators_url: str, bot_url: str, 
     if mode.bot_token:
         scopes = SlackSettings().scopes
         env["MEETBOT_SLACK_BOT_TOKEN"] = sandbox.slack.issue_bot_token(scopes=scopes)
-    if mode.name in SOCKET_MODES:
+    if mode.socket:
         env["MEETBOT_SLACK_APP_TOKEN"] = sandbox.slack.app_token
     if mode.gchat is not None:
         chat = sandbox.chat

@@ -127,6 +127,12 @@ async def test_mode_starts_and_serves_a_signed_command(
     mode: Mode, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with running_mode(mode, data=tmp_path / "data", monkeypatch=monkeypatch) as stack:
+        if mode.socket:  # the stand-in then sends everything over the websocket, not HTTP
+
+            async def connected() -> bool:
+                return bool((await stack.api("GET", "config"))["socket_mode_connected"])
+
+            await eventually(connected, what="the Socket Mode connection")
         if mode.slack:
             await _slack_command_lands(stack)
         if mode.gchat:
