@@ -27,6 +27,11 @@ def _parser() -> argparse.ArgumentParser:
     emulators = sub.add_parser("emulators", help="run only the Slack/Google stand-ins")
     _host_port(emulators)
     emulators.add_argument("--bot-url", required=True, help="where the bot under test listens")
+    emulators.add_argument(
+        "--grid",
+        action="store_true",
+        help="Slack acts as an Enterprise Grid org (org-wide install)",
+    )
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
     sub.add_parser("keygen", help="print a new MEETBOT_STORAGE_TOKEN_KEY")
@@ -73,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command in ("serve", "sandbox"):
+        return await _serve(args, _with_http(settings, args))
     from bot.web import modes
 
     if args.command == "db":
@@ -88,16 +95,21 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
             out_dir=args.out,
             max_seconds=args.max_seconds,
         )
-    if args.command == "emulators":
-        await modes.run_emulators(_with_http(settings, args), bot_url=args.bot_url)
-        return 0
-    settings = _with_http(settings, args)
-    if args.command == "sandbox" or settings.needs_sandbox:
-        data_dir = getattr(args, "data_dir", None)
-        await modes.run_sandbox(settings, data_dir=data_dir)
-        return 0
-    check_production(settings)
-    await modes.run_production(settings)
+    await modes.run_emulators(_with_http(settings, args), bot_url=args.bot_url, grid=args.grid)
+    return 0
+
+
+async def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    """`meetbot serve` (the sandbox when nothing is configured) and `meetbot sandbox`."""
+    sandbox = args.command == "sandbox" or settings.needs_sandbox
+    if not sandbox:
+        check_production(settings)  # before the application's imports: a gap shows at once
+    from bot.web import modes
+
+    if sandbox:
+        await modes.run_sandbox(settings, data_dir=getattr(args, "data_dir", None))
+    else:
+        await modes.run_production(settings)
     return 0
 
 

@@ -26,7 +26,7 @@ from sandbox.slack_install import install_app
 from sandbox.slack_oauth import SlackAuthorize
 from sandbox.slack_responses import ResponseUrls
 from sandbox.slack_socket import SocketModeHub
-from sandbox.slack_state import SlackWorkspace
+from sandbox.slack_state import Enterprise, SlackWorkspace
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +46,7 @@ class SandboxConfig:
         client_secret: fixes the Slack OAuth client secret.
         app_token: fixes the Slack app-level token (``xapp-``) used for Socket Mode.
         reply_timeout: how long ``google/consent`` waits for the bot's sign-in link.
+        enterprise: the Slack workspace is part of an Enterprise Grid org (org-wide install).
     """
 
     bot_url: str | None = None
@@ -56,6 +57,7 @@ class SandboxConfig:
     client_secret: str | None = None
     app_token: str | None = None
     reply_timeout: float = 5.0
+    enterprise: bool = False
 
 
 @dataclass(slots=True)
@@ -103,7 +105,7 @@ SANDBOX_KEY = web.AppKey("sandbox", Sandbox)
 def build_sandbox(config: SandboxConfig) -> Sandbox:
     """Fresh in-memory state for the Slack and Google emulators."""
     rng = random.Random(config.seed) if config.seed is not None else random.SystemRandom()
-    slack = SlackWorkspace(rng=rng)
+    slack = SlackWorkspace(rng=rng, enterprise=Enterprise() if config.enterprise else None)
     overrides = {
         name: value
         for name in ("signing_secret", "client_id", "client_secret")

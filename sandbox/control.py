@@ -114,6 +114,7 @@ class SlackControl:
             "signing_secret": app.signing_secret,
             "team_id": TEAM_ID,
             "team_domain": TEAM_DOMAIN,
+            "enterprise_id": self._ws.enterprise.id if self._ws.enterprise else None,
             "bot_user_id": app.bot_user_id,
             "bot_id": app.bot_id,
             "app_id": app.app_id,
@@ -165,8 +166,11 @@ class SlackControl:
         thread_ts = body.get("thread_ts")
         if thread_ts is not None and not isinstance(thread_ts, str):
             raise ControlError("'thread_ts' must be a string")
+        retries = int_field(body, "retries", default=0, low=0, high=3)
         sender = self.sender(request)
-        send = sender.mention(text=text, user=user, channel=channel, thread_ts=thread_ts)
+        send = sender.mention(
+            text=text, user=user, channel=channel, thread_ts=thread_ts, retries=retries
+        )
         return web.json_response(await _send(send))
 
     async def actions(self, request: web.Request) -> web.Response:

@@ -29,8 +29,10 @@ def auth_test(workspace: SlackWorkspace, call: ApiCall) -> JsonDict:
         "user": user.name if user else grant.user_id,
         "team_id": TEAM_ID,
         "user_id": grant.user_id,
-        "is_enterprise_install": False,
+        "is_enterprise_install": workspace.enterprise is not None,
     }
+    if workspace.enterprise is not None:
+        body["enterprise_id"] = workspace.enterprise.id
     if grant.is_bot:
         body["bot_id"] = BOT_ID
         body["app_id"] = workspace.app.app_id
@@ -80,6 +82,7 @@ def oauth_v2_access(workspace: SlackWorkspace, call: ApiCall) -> JsonDict:
             token_type="user",
         )
     logger.info("sandbox slack: app installed by %s", code.installer)
+    org = workspace.enterprise
     return {
         "ok": True,
         "app_id": workspace.app.app_id,
@@ -88,9 +91,20 @@ def oauth_v2_access(workspace: SlackWorkspace, call: ApiCall) -> JsonDict:
         "token_type": "bot",
         "access_token": workspace.issue_bot_token(scopes=code.scopes),
         "bot_user_id": workspace.app.bot_user_id,
-        "team": {"id": TEAM_ID, "name": TEAM_NAME},
-        "enterprise": None,
-        "is_enterprise_install": False,
+        # an org-wide install names the org and no team, as Slack answers for Grid
+        "team": None if org else {"id": TEAM_ID, "name": TEAM_NAME},
+        "enterprise": org.to_api() if org else None,
+        "is_enterprise_install": org is not None,
+    }
+
+
+def auth_teams_list(workspace: SlackWorkspace, call: ApiCall) -> JsonDict:
+    """The workspaces the token can reach: the sandbox has one, in or out of an org."""
+    call.bot()
+    return {
+        "ok": True,
+        "teams": [{"id": TEAM_ID, "name": TEAM_NAME}],
+        "response_metadata": {"next_cursor": ""},
     }
 
 
@@ -146,6 +160,7 @@ def conversations_open(workspace: SlackWorkspace, call: ApiCall) -> JsonDict:
 METHODS: dict[str, MethodFn] = {
     "auth.test": auth_test,
     "auth.revoke": auth_revoke,
+    "auth.teams.list": auth_teams_list,
     "oauth.v2.access": oauth_v2_access,
     "users.info": users_info,
     "conversations.info": conversations_info,

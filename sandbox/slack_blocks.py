@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from typing import Any
 
 MAX_BLOCKS = 50
@@ -197,3 +200,27 @@ def find_button(blocks: list[dict[str, Any]], action_id: str) -> tuple[str, dict
 def with_block_ids(blocks: list[dict[str, Any]], new_id: Any) -> list[dict[str, Any]]:
     """Copies of ``blocks`` where each block lacking a ``block_id`` gets one, as Slack does."""
     return [block if "block_id" in block else {**block, "block_id": new_id()} for block in blocks]
+
+
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+def mention_blocks(text: str) -> list[dict[str, Any]]:
+    """The ``rich_text`` block Slack adds to a typed message (``app_mention`` carries it)."""
+    elements: list[dict[str, Any]] = []
+    at = 0
+    for match in _MENTION.finditer(text):
+        if match.start() > at:
+            elements.append({"type": "text", "text": text[at : match.start()]})
+        elements.append({"type": "user", "user_id": match.group(1)})
+        at = match.end()
+    if at < len(text):
+        elements.append({"type": "text", "text": text[at:]})
+    section = {"type": "rich_text_section", "elements": elements}
+    return [{"type": "rich_text", "block_id": _block_id(text), "elements": [section]}]
+
+
+def _block_id(text: str) -> str:
+    """Slack's short random-looking block id, stable for the same text."""
+    digest = hashlib.sha1(text.encode(), usedforsecurity=False).digest()
+    return base64.b32encode(digest).decode()[:5]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -14,7 +15,7 @@ from urllib.parse import urlencode
 import aiohttp
 
 from sandbox.slack_api_chat import post_user_message
-from sandbox.slack_blocks import find_button
+from sandbox.slack_blocks import find_button, mention_blocks
 from sandbox.slack_messages import Message
 from sandbox.slack_responses import ResponseUrls
 from sandbox.slack_socket import SocketModeHub
@@ -24,6 +25,8 @@ logger = logging.getLogger(__name__)
 
 JsonDict = dict[str, Any]
 FORM = "application/x-www-form-urlencoded"
+ACK_WINDOW = aiohttp.ClientTimeout(total=3.0)
+"""Slack waits 3 s for the bot's answer, then counts the delivery as failed."""
 
 
 class SendError(Exception):
@@ -41,6 +44,7 @@ class SendResult:
     status: int
     ack: Any
     elapsed_ms: float
+    retry_reason: str | None = None
 
     def to_json(self) -> JsonDict:
         return {"status": self.status, "ack": self.ack, "elapsed_ms": self.elapsed_ms}
@@ -98,7 +102,7 @@ class SlackSender:
             "command": "/meet",
             "text": text,
             "api_app_id": self._ws.app.app_id,
-            "is_enterprise_install": "false",
+            **self._org_fields(),
             "response_url": self._responses.issue(
                 base_url=self._base_url, channel=target.id, user=user, original_ts=None
             ),
@@ -110,9 +114,16 @@ class SlackSender:
         return result
 
     async def mention(
-        self, *, text: str, user: str, channel: str, thread_ts: str | None = None
+        self,
+        *,
+        text: str,
+        user: str,
+        channel: str,
+        thread_ts: str | None = None,
+        retries: int = 0,
     ) -> SendResult:
-        """Posts ``user``'s message mentioning the bot in ``channel``, then the event."""
+        """Posts ``user``'s message mentioning the bot in ``channel``, then the event (sent
+        ``retries`` more times with ``X-Slack-Retry-Num``, as when Slack missed the ack)."""
         target = self._channel(channel, user)
         if BOT_USER_ID not in target.members:
             raise SendError(f"the bot is not in {target.id}; invite it first", status=409)
@@ -130,15 +141,31 @@ class SlackSender:
             "event_ts": posted.ts,
             "team": TEAM_ID,
             "client_msg_id": self._ws.random_token(32),
+            "blocks": mention_blocks(full_text),
         }
+        if self._ws.enterprise is not None:
+            event.update(user_team=TEAM_ID, source_team=TEAM_ID)
         if thread_ts:
             event["thread_ts"] = posted.thread_ts
-        return await self._deliver("events_api", self._envelope(event))
+        return await self._deliver_event(self._envelope(event), forced=retries)
+
+    def _org_fields(self) -> dict[str, str]:
+        """A slash command's org fields: ``enterprise_*`` only on Grid, as Slack sends."""
+        org = self._ws.enterprise
+        if org is None:
+            return {"is_enterprise_install": "false"}
+        return {
+            "enterprise_id": org.id,
+            "enterprise_name": org.name,
+            "is_enterprise_install": "true",
+        }
 
     def _envelope(self, event: JsonDict) -> JsonDict:
+        org = self._ws.enterprise
         return {
             "token": "sandbox-verification-token",
             "team_id": TEAM_ID,
+            "enterprise_id": org.id if org else None,
             "api_app_id": self._ws.app.app_id,
             "event": event,
             "type": "event_callback",
@@ -146,11 +173,12 @@ class SlackSender:
             "event_time": int(self._ws.clock()),
             "authorizations": [
                 {
-                    "enterprise_id": None,
-                    "team_id": TEAM_ID,
+                    "enterprise_id": org.id if org else None,
+                    # an org-wide install is authorized for the org, not one team
+                    "team_id": None if org else TEAM_ID,
                     "user_id": BOT_USER_ID,
                     "is_bot": True,
-                    "is_enterprise_install": False,
+                    "is_enterprise_install": org is not None,
                 }
             ],
             "is_ext_shared_channel": False,
@@ -187,9 +215,9 @@ class SlackSender:
                 "is_ephemeral": ephemeral,
             },
             "trigger_id": self._trigger_id(),
-            "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN},
-            "enterprise": None,
-            "is_enterprise_install": False,
+            "team": self._team(),
+            "enterprise": self._ws.enterprise.to_api() if self._ws.enterprise else None,
+            "is_enterprise_install": self._ws.enterprise is not None,
             "channel": {"id": channel.id, "name": channel.name},
             "state": {"values": {}},
             "response_url": self._responses.issue(
@@ -202,6 +230,13 @@ class SlackSender:
             count = self._ws.reply_count(message)
             payload["message"] = message.to_api(base_url=self._base_url, reply_count=count)
         return payload
+
+    def _team(self) -> JsonDict:
+        org = self._ws.enterprise
+        team: JsonDict = {"id": TEAM_ID, "domain": TEAM_DOMAIN}
+        if org is not None:
+            team.update(enterprise_id=org.id, enterprise_name=org.name)
+        return team
 
     def _action(self, block_id: str, button: JsonDict) -> JsonDict:
         action = {
@@ -216,17 +251,41 @@ class SlackSender:
                 action[key] = button[key]
         return action
 
-    async def _deliver(self, kind: str, payload: JsonDict) -> SendResult:
+    async def _deliver_event(self, envelope: JsonDict, *, forced: int) -> SendResult:
+        """An Events API delivery with Slack's retries: after a 5xx or no ack within 3 s
+        (unless ``X-Slack-No-Retry: 1``), and ``forced`` times as if the ack came too late."""
+        result = await self._deliver("events_api", envelope)
+        for attempt, delay in enumerate(self._ws.event_retry_delays, start=1):
+            reason = result.retry_reason or ("http_timeout" if attempt <= forced else None)
+            if reason is None:
+                break
+            await asyncio.sleep(delay)
+            result = await self._deliver("events_api", envelope, retry=(attempt, reason))
+        return result
+
+    async def _deliver(
+        self, kind: str, payload: JsonDict, *, retry: tuple[int, str] = (0, "")
+    ) -> SendResult:
         """Over the app's Socket Mode connection if it has one, else signed HTTP."""
         if self._socket is not None and self._socket.connected:
-            status, ack, elapsed_ms = await self._socket.deliver(kind=kind, payload=payload)
+            status, ack, elapsed_ms = await self._socket.deliver(
+                kind=kind, payload=payload, retry=retry
+            )
             return SendResult(status=status, ack=ack, elapsed_ms=elapsed_ms)
         if kind == "events_api":
-            return await self._post(json.dumps(payload).encode(), "application/json")
+            body = json.dumps(payload).encode()
+            return await self._post(body, "application/json", retry, window=ACK_WINDOW)
         fields = payload if kind == "slash_commands" else {"payload": json.dumps(payload)}
-        return await self._post(urlencode(fields).encode(), FORM)
+        return await self._post(urlencode(fields).encode(), FORM, retry)
 
-    async def _post(self, body: bytes, content_type: str) -> SendResult:
+    async def _post(
+        self,
+        body: bytes,
+        content_type: str,
+        retry: tuple[int, str],
+        *,
+        window: aiohttp.ClientTimeout | None = None,
+    ) -> SendResult:
         timestamp = str(int(time.time()))
         headers = {
             "Content-Type": content_type,
@@ -234,13 +293,33 @@ class SlackSender:
             "X-Slack-Signature": sign(self._ws.app.signing_secret, timestamp, body),
             "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
         }
+        if retry[0]:
+            headers.update({"X-Slack-Retry-Num": str(retry[0]), "X-Slack-Retry-Reason": retry[1]})
         started = time.perf_counter()
-        async with self._session.post(self._events_url, data=body, headers=headers) as response:
-            raw = await response.text()
-            elapsed_ms = (time.perf_counter() - started) * 1000
-            status = response.status
+        try:
+            async with self._session.post(
+                self._events_url,
+                data=body,
+                headers=headers,
+                timeout=window or self._session.timeout,
+            ) as response:
+                raw = await response.text()
+                status, no_retry = response.status, response.headers.get("X-Slack-No-Retry")
+        except TimeoutError:
+            raw, status, no_retry = "", 504, None
+        elapsed_ms = round((time.perf_counter() - started) * 1000, 3)
         logger.debug("sandbox slack: bot answered %d in %.1f ms", status, elapsed_ms)
-        return SendResult(status=status, ack=_parse(raw), elapsed_ms=round(elapsed_ms, 3))
+        reason = None if no_retry == "1" else _retry_reason(status)
+        return SendResult(
+            status=status, ack=_parse(raw), elapsed_ms=elapsed_ms, retry_reason=reason
+        )
+
+
+def _retry_reason(status: int) -> str | None:
+    """Why Slack would retry an event delivery that got ``status`` (504: no answer in time)."""
+    if status == 504:
+        return "http_timeout"
+    return "http_error" if status >= 500 else None
 
 
 def _parse(raw: str) -> Any:

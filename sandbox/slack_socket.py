@@ -88,7 +88,9 @@ class SocketModeHub:
         if future is not None and not future.done():
             future.set_result(message)
 
-    async def deliver(self, *, kind: str, payload: JsonDict) -> tuple[int, Any, float]:
+    async def deliver(
+        self, *, kind: str, payload: JsonDict, retry: tuple[int, str] = (0, "")
+    ) -> tuple[int, Any, float]:
         """Sends one envelope; ``(200, ack payload, ms)``, or 504 when no ack came in time."""
         socket = next(s for s in reversed(self._sockets) if not s.closed)
         envelope_id = str(uuid.uuid4())
@@ -99,8 +101,8 @@ class SocketModeHub:
             "payload": payload,
             "type": kind,
             "accepts_response_payload": kind != "events_api",
-            "retry_attempt": 0,
-            "retry_reason": "",
+            "retry_attempt": retry[0],
+            "retry_reason": retry[1],
         }
         started = time.perf_counter()
         await socket.send_json(envelope)

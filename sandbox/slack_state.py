@@ -23,6 +23,8 @@ APP_ID = "A0MEETBOT"
 GENERAL = "C0GENERAL"
 RANDOM = "C0RANDOM"
 EMAIL_DOMAIN = "sandbox.meetbot.test"
+ENTERPRISE_ID = "E0SANDBOX"
+ENTERPRISE_NAME = "Sandbox Org"
 
 JsonDict = dict[str, Any]
 
@@ -123,6 +125,17 @@ class TokenGrant:
 
 
 @dataclass(frozen=True, slots=True)
+class Enterprise:
+    """The Enterprise Grid org the sandbox workspace belongs to; installs are org-wide."""
+
+    id: str = ENTERPRISE_ID
+    name: str = ENTERPRISE_NAME
+
+    def to_api(self) -> JsonDict:
+        return {"id": self.id, "name": self.name}
+
+
+@dataclass(frozen=True, slots=True)
 class OAuthCode:
     """A one-time code from the authorize page, redeemed by ``oauth.v2.access``."""
 
@@ -147,12 +160,23 @@ class SlackWorkspace:
     """The one team of the sandbox and everything in it.
 
     Carol is not in #random, and the bot is in #general only until invited, so
-    ``user_not_in_channel`` and ``not_in_channel`` can happen as on Slack.
+    ``user_not_in_channel`` and ``not_in_channel`` can happen as on Slack. With an
+    ``enterprise`` the workspace is part of an Enterprise Grid org and the app is installed
+    org-wide: installs, tokens and payloads say so as on Slack.
     """
 
-    def __init__(self, *, rng: random.Random, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        *,
+        rng: random.Random,
+        clock: Callable[[], float] = time.time,
+        enterprise: Enterprise | None = None,
+    ) -> None:
         self.rng = rng
         self.clock = clock
+        self.enterprise = enterprise
+        # Slack retries a failed event at once, after 1 and after 5 minutes; compressed here
+        self.event_retry_delays: tuple[float, ...] = (0.0, 0.5, 1.0)
         self.users = _seed_users()
         created = int(clock())
         humans = {"U0ALICE", "U0BOB", "U0CAROL"}

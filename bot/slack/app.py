@@ -1,10 +1,13 @@
-"""Builds the Bolt AsyncApp: single-workspace token, or OAuth install with SQLAlchemy stores."""
+"""Builds the Slack side: Web API clients on one HTTP session, the cached installation store,
+and the Bolt AsyncApp (single-workspace bot token, or OAuth install for many workspaces)."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import partial
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
@@ -17,11 +20,15 @@ from bot.core.ports import EventDedupe
 from bot.core.service import MeetingService
 from bot.settings import SlackSettings
 from bot.slack import listeners
-from bot.slack.reply import ClientFor, SlackNotifier
+from bot.slack.installs import FindInstalls, SlackClients
+from bot.slack.reply import SlackNotifier
 from bot.slack.threads import SlackThreads
 from bot.tasks import TaskSupervisor
 
 logger = logging.getLogger(__name__)
+
+API_TIMEOUT = 30.0
+"""Seconds for one Web API call (the SDK's own default)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,10 +37,56 @@ class SlackStores:
     states: AsyncOAuthStateStore
 
 
-def web_client(settings: SlackSettings, token: str | None = None) -> AsyncWebClient:
-    client = AsyncWebClient(token=token, base_url=settings.api_base_url)
+@dataclass(frozen=True, slots=True)
+class SlackPorts:
+    """What the core needs from Slack before the service exists (connect, recording)."""
+
+    settings: SlackSettings
+    session: aiohttp.ClientSession
+    stores: SlackStores
+    clients: SlackClients
+    notifier: SlackNotifier
+    threads: SlackThreads
+
+
+def http_session() -> aiohttp.ClientSession:
+    """The one HTTP session every Slack Web API call shares; the composition root closes it."""
+    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=API_TIMEOUT))
+
+
+def web_client(
+    settings: SlackSettings, session: aiohttp.ClientSession, token: str | None = None
+) -> AsyncWebClient:
+    client = AsyncWebClient(
+        token=token, base_url=settings.api_base_url, session=session, timeout=int(API_TIMEOUT)
+    )
     client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
     return client
+
+
+def ports(
+    settings: SlackSettings,
+    *,
+    session: aiohttp.ClientSession,
+    stores: SlackStores,
+    find_installs: FindInstalls,
+) -> SlackPorts:
+    """Clients per workspace (cached, forgotten on install/revoke/uninstall) and the ports."""
+    token = settings.bot_token.get_secret_value() if settings.bot_token else None
+    clients = SlackClients(
+        new_client=partial(web_client, settings, session),
+        installations=stores.installations,
+        find_installs=find_installs,
+        bot_token=token,
+    )
+    return SlackPorts(
+        settings=settings,
+        session=session,
+        stores=SlackStores(installations=clients.installations, states=stores.states),
+        clients=clients,
+        notifier=SlackNotifier(client_for=clients.client_for),
+        threads=SlackThreads(client_for=clients.client_for),
+    )
 
 
 def _oauth_settings(
@@ -51,7 +104,7 @@ def _oauth_settings(
         installation_store_bot_only=True,
         state_store=stores.states,
     )
-    # Cache authorizations: one database read per workspace, not per request.
+    # bot lookups go through the cached store; auth.test answers are cached per token
     oauth.authorize = AsyncInstallationStoreAuthorize(
         logger=logger,
         client_id=settings.client_id,
@@ -65,52 +118,30 @@ def _oauth_settings(
 
 def build_app(
     *,
-    settings: SlackSettings,
+    ports: SlackPorts,
     base_url: str,
-    stores: SlackStores,
     service: MeetingService,
     dedupe: EventDedupe,
     supervisor: TaskSupervisor,
 ) -> AsyncApp:
-    """The Bolt app; requests reach it through `bot.slack.routes` or Socket Mode."""
-    secret = settings.signing_secret.get_secret_value() if settings.signing_secret else None
+    """The Bolt app; requests reach it through `bot.slack.routes` (which verifies each
+    signature once, so Bolt does not) or over Socket Mode (not HTTP: nothing to sign)."""
+    settings = ports.settings
     common = {
-        "signing_secret": secret,
-        "request_verification_enabled": secret is not None,
-        "client": web_client(settings),
+        "request_verification_enabled": False,
         "raise_error_for_unhandled_request": False,
     }
     if settings.bot_token is not None:
-        app = AsyncApp(token=settings.bot_token.get_secret_value(), **common)  # type: ignore[arg-type]
+        token = settings.bot_token.get_secret_value()
+        client = web_client(settings, ports.session, token)
+        app = AsyncApp(client=client, **common)  # type: ignore[arg-type]
     else:
         app = AsyncApp(
-            oauth_settings=_oauth_settings(settings, base_url=base_url, stores=stores),
+            client=web_client(settings, ports.session),
+            oauth_settings=_oauth_settings(settings, base_url=base_url, stores=ports.stores),
             **common,  # type: ignore[arg-type]
         )
         app.enable_token_revocation_listeners()
+    app.use(ports.clients.middleware)
     listeners.register(app, service=service, dedupe=dedupe, supervisor=supervisor)
     return app
-
-
-def client_for(settings: SlackSettings, stores: SlackStores) -> ClientFor:
-    """A workspace's Web API client with its bot token (None when it is not installed)."""
-
-    async def get(team_id: str) -> AsyncWebClient | None:
-        if settings.bot_token is not None:
-            return web_client(settings, settings.bot_token.get_secret_value())
-        bot = await stores.installations.async_find_bot(enterprise_id=None, team_id=team_id)
-        if bot is None or not bot.bot_token:
-            return None
-        return web_client(settings, bot.bot_token)
-
-    return get
-
-
-def notifier(settings: SlackSettings, stores: SlackStores) -> SlackNotifier:
-    """Posts to a workspace outside a request, with that workspace's bot token."""
-    return SlackNotifier(client_for=client_for(settings, stores))
-
-
-def threads(settings: SlackSettings, stores: SlackStores) -> SlackThreads:
-    """Posts and edits thread messages outside a request (recording progress and results)."""
-    return SlackThreads(client_for=client_for(settings, stores))

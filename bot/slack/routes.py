@@ -91,7 +91,12 @@ async def oauth_redirect(request: web.Request) -> web.Response:
     return _to_aiohttp(request, resp)
 
 
-def add_routes(app: web.Application) -> None:
-    app.router.add_post("/slack/events", events)
-    app.router.add_get("/slack/install", install)
-    app.router.add_get("/slack/oauth_redirect", oauth_redirect)
+def add_routes(app: web.Application, *, serve_events: bool, serve_install: bool) -> None:
+    """``/slack/events`` only with ``serve_events``, when a signing secret verifies it (Socket
+    Mode without one serves no events route); the OAuth install pages (browser GETs) only with
+    ``serve_install``, when workspaces install through OAuth."""
+    if serve_events:
+        app.router.add_post("/slack/events", events)
+    if serve_install:
+        app.router.add_get("/slack/install", install)
+        app.router.add_get("/slack/oauth_redirect", oauth_redirect)

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import aiohttp
@@ -45,6 +46,7 @@ from storage.crypto import TokenCipher
 from storage.db import create_engine, run_migrations
 from storage.links import LinkSigner, derive_link_key
 from storage.repos.factory import build_repos
+from storage.slack_orgs import installs_for_team
 from storage.slack_stores import build_slack_stores
 
 logger = logging.getLogger(__name__)
@@ -61,7 +63,12 @@ def create_app(
     app[SETTINGS] = settings
     app[BASE_URL] = base_url
     app.cleanup_ctx.append(_runtime)
-    slack_routes.add_routes(app)
+    if settings.slack.configured:
+        slack_routes.add_routes(
+            app,
+            serve_events=settings.slack.signing_secret is not None,
+            serve_install=settings.slack.oauth,
+        )
     if settings.gchat.configured:
         gchat_routes.add_routes(app)
     pages.add_routes(app)
@@ -81,18 +88,27 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
         await run_migrations(engine)
         google_http = app[GOOGLE_HTTP] = aiohttp.ClientSession()
         resources.close_with("Google HTTP session", google_http.close)
-        runtime = _wire(settings, base_url=base_url, engine=engine, google_http=google_http)
+        slack_http = slack_app.http_session()
+        resources.close_with("Slack HTTP session", slack_http.close)
+        runtime = _wire(
+            settings,
+            base_url=base_url,
+            engine=engine,
+            google_http=google_http,
+            slack_http=slack_http,
+        )
         _close_at_shutdown(resources, runtime)
         app[RUNTIME] = runtime
         app[files.FILE_SERVER] = runtime.files
         app[meeting_page.MEETING_PAGES] = runtime.pages
-        app[slack_routes.SLACK_APP] = runtime.slack
+        if runtime.slack is not None:
+            app[slack_routes.SLACK_APP] = runtime.slack
+            secret = settings.slack.signing_secret
+            app[slack_routes.SLACK_VERIFIER] = (
+                SignatureVerifier(secret.get_secret_value()) if secret else None
+            )
         if runtime.gchat is not None:
             app[gchat_app.GCHAT] = runtime.gchat
-        secret = settings.slack.signing_secret
-        app[slack_routes.SLACK_VERIFIER] = (
-            SignatureVerifier(secret.get_secret_value()) if secret else None
-        )
         await _recover(runtime, work_root=settings.storage.recordings_dir())
         sweeper = asyncio.create_task(runtime.sweeper.run(), name="retention-sweep")
         resources.cancel_at_close("retention sweep", sweeper)
@@ -112,17 +128,35 @@ def _close_at_shutdown(resources: Resources, runtime: Runtime) -> None:
     resources.close_with("recorder", runtime.recorder.aclose)
 
 
+def _slack_ports(
+    settings: Settings, *, engine: AsyncEngine, session: aiohttp.ClientSession
+) -> slack_app.SlackPorts | None:
+    """The Slack side's clients and ports, when Slack is configured."""
+    if not settings.slack.configured:
+        return None
+    client_id = settings.slack.client_id or "single-workspace"
+    installations, states = build_slack_stores(engine=engine, client_id=client_id)
+    return slack_app.ports(
+        settings.slack,
+        session=session,
+        stores=slack_app.SlackStores(installations=installations, states=states),
+        find_installs=partial(installs_for_team, engine, client_id=client_id),
+    )
+
+
 def _wire(
-    settings: Settings, *, base_url: str, engine: AsyncEngine, google_http: aiohttp.ClientSession
+    settings: Settings,
+    *,
+    base_url: str,
+    engine: AsyncEngine,
+    google_http: aiohttp.ClientSession,
+    slack_http: aiohttp.ClientSession,
 ) -> Runtime:
     key = settings.storage.token_key
     if key is None:
         raise RuntimeError("MEETBOT_STORAGE_TOKEN_KEY is required")
     repos = build_repos(engine=engine, cipher=TokenCipher(key=key.get_secret_value()))
-    installations, states = build_slack_stores(
-        engine=engine, client_id=settings.slack.client_id or "single-workspace"
-    )
-    stores = slack_app.SlackStores(installations=installations, states=states)
+    slack = _slack_ports(settings, engine=engine, session=slack_http)
     oauth = HttpGoogleOAuth(
         settings=settings.google,
         redirect_uri=base_url + pages.GOOGLE_CALLBACK_PATH,
@@ -135,11 +169,13 @@ def _wire(
     )
     chat_notifier = {"gchat": chat.notifier} if chat else {}
     chat_threads = {"gchat": chat.threads} if chat else {}
+    slack_notifier = {"slack": slack.notifier} if slack else {}
+    slack_threads: dict[str, ChatThreads] = {"slack": slack.threads} if slack else {}
     connect = ConnectFlow(
         states=repos.connect_states,
         accounts=repos.accounts,
         oauth=oauth,
-        notifiers={"slack": slack_app.notifier(settings.slack, stores), **chat_notifier},
+        notifiers={**slack_notifier, **chat_notifier},
         ttl_seconds=settings.google.connect_ttl,
     )
     meet = MeetRestClient(settings=settings.google, session=google_http)
@@ -153,10 +189,7 @@ def _wire(
         transcriber=transcriber,
     )
     publisher = BlobPublisher(store=file_server.store, signer=file_server.signer, base_url=base_url)
-    threads: dict[str, ChatThreads] = {
-        "slack": slack_app.threads(settings.slack, stores),
-        **chat_threads,
-    }
+    threads: dict[str, ChatThreads] = {**slack_threads, **chat_threads}
     page_data = meeting_page.MeetingPages(
         recordings=repos.recordings,
         transcripts=repos.transcripts,
@@ -221,19 +254,21 @@ def _wire(
         clock=lambda: datetime.now(UTC),
     )
     supervisor = TaskSupervisor(concurrency=4)
-    bolt = slack_app.build_app(
-        settings=settings.slack,
-        base_url=base_url,
-        stores=stores,
-        service=service,
-        dedupe=repos.dedupe,
-        supervisor=supervisor,
-    )
+    bolt = None
+    if slack is not None:
+        bolt = slack_app.build_app(
+            ports=slack,
+            base_url=base_url,
+            service=service,
+            dedupe=repos.dedupe,
+            supervisor=supervisor,
+        )
     return Runtime(
         repos=repos,
         service=service,
         connect=connect,
         slack=bolt,
+        slack_ports=slack,
         supervisor=supervisor,
         recorder=recorder,
         recording=recording,

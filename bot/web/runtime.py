@@ -16,6 +16,7 @@ from bot.core.service import MeetingService
 from bot.core.video import VideoDelivery
 from bot.gchat.app import GChatSide
 from bot.settings import Settings
+from bot.slack.app import SlackPorts
 from bot.tasks import TaskSupervisor
 from bot.web.files import FileServer
 from bot.web.meeting_page import MeetingPages
@@ -31,7 +32,7 @@ class Runtime:
     repos: Repos
     service: MeetingService
     connect: ConnectFlow
-    slack: AsyncApp
+    slack: AsyncApp | None
     supervisor: TaskSupervisor
     recorder: Recorder
     recording: RecordingFlow
@@ -43,6 +44,7 @@ class Runtime:
     transcriber: Transcriber | None = None
     video: VideoDelivery | None = None
     gchat: GChatSide | None = None
+    slack_ports: SlackPorts | None = None
 
 
 SETTINGS = web.AppKey("settings", Settings)

@@ -31,7 +31,12 @@ async def test_one_failing_close_leaves_the_others_closed(
 
     assert resources.failed == ["Meet artifacts"]
     assert resources.closed[0] == "retention sweep"
-    assert resources.closed[-3:] == ["task supervisor", "Google HTTP session", "database engine"]
+    assert resources.closed[-4:] == [
+        "task supervisor",
+        "Slack HTTP session",
+        "Google HTTP session",
+        "database engine",
+    ]
     assert {"recorder", "live transcripts"} <= set(resources.closed)
     assert google_http.closed
     for pool in (runtime.recorder.pools.audio, runtime.recorder.pools.finalize):
