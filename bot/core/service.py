@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable
-from dataclasses import dataclass
 
 from bot.core import commands as c
 from bot.core import lifecycle, messages
 from bot.core import recording_texts as rtexts
+from bot.core.access import Home, Invocation, may_act
 from bot.core.cards import meeting_card
 from bot.core.connect import ConnectFlow
 from bot.core.errors import (
@@ -35,12 +35,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_TITLE = "Quick meeting"
 
 
-@dataclass(frozen=True, slots=True)
-class Invocation:
-    """Who asked, where."""
-
-    user: ChatUser
-    channel_id: str
+__all__ = ["Invocation", "MeetingService", "space_from_ref"]
 
 
 class MeetingService:
@@ -111,10 +106,11 @@ class MeetingService:
                 email = await self._connect.disconnect(user=inv.user)
                 await reply.ephemeral(reply=messages.disconnected(email))
             case c.RecordMeeting(target=target, live=live, audio_only=audio_only):
-                where = await self._record_target(inv, target, reply)
+                where = await self._record_target(inv, target, reply, stopping=False)
                 await self._record(inv, where, reply, live=live, audio_only=audio_only)
             case c.StopRecording(target=target):
-                await self._stop(inv, await self._record_target(inv, target, reply), reply)
+                where = await self._record_target(inv, target, reply, stopping=True)
+                await self._stop(inv, where, reply)
             case c.ShowTranscript(target=target):
                 await self._transcript(inv, target, reply)
             case c.DeleteMeeting(target=target):
@@ -130,7 +126,7 @@ class MeetingService:
         if action is Action.JOIN:
             return  # a link button: the browser opens Meet; nothing to do but the ack
         meeting = await self._meetings.get(meeting_id=MeetingId(meeting_id))
-        if meeting is None:
+        if meeting is None or not await may_act(inv, Home.of_meeting(meeting), reply):
             await reply.ephemeral(reply=messages.no_meeting(meeting_id))
         elif action is Action.END:
             await self._end(inv, meeting, reply)
@@ -142,15 +138,22 @@ class MeetingService:
             await self._stop(inv, _meeting_target(meeting), reply)
 
     async def _record_target(
-        self, inv: Invocation, ref: str | None, reply: ChatReply
+        self, inv: Invocation, ref: str | None, reply: ChatReply, *, stopping: bool
     ) -> Target | None:
-        """Our meeting (by ref, or the channel's latest), else any Meet space by link or code."""
+        """Our meeting (by ref, or the channel's latest), else any Meet space by link or code.
+
+        A meeting of another channel is refused like an unknown one: ``record`` says so;
+        ``stop`` goes on as for a bare space, whose recording `_stop` checks in turn.
+        """
         user = inv.user
         if ref:
             found = await self._meetings.find(platform=user.platform, team_id=user.team_id, ref=ref)
-            if found is not None:
+            if found is not None and await may_act(inv, Home.of_meeting(found), reply):
                 return _meeting_target(found)
-            space = space_from_ref(ref)
+            if found is not None and not stopping:
+                await reply.ephemeral(reply=messages.no_meeting(ref))
+                return None
+            space = found.space_name if found is not None else space_from_ref(ref)
             if space is None:
                 await reply.ephemeral(reply=messages.no_meeting(ref))
             return Target(space=space, meeting=None) if space else None
@@ -193,10 +196,18 @@ class MeetingService:
     async def _stop(self, inv: Invocation, target: Target | None, reply: ChatReply) -> None:
         if target is None:
             return
-        if self._recording is None:
+        if self._recording is None or not await self._may_stop(inv, target, reply):
             await reply.ephemeral(reply=rtexts.not_recording())
             return
         await reply.ephemeral(reply=await self._recording.stop(user=inv.user, space=target.space))
+
+    async def _may_stop(self, inv: Invocation, target: Target, reply: ChatReply) -> bool:
+        """A bare space's recording (no meeting of ours, or another channel's) is stopped only
+        where it was started; a meeting's was checked with the meeting."""
+        if target.meeting is not None or self._recording is None:
+            return True
+        active = await self._recording.recordings.active_for_space(space_name=target.space)
+        return active is None or await may_act(inv, Home.of_recording(active), reply)
 
     async def _transcript(self, inv: Invocation, ref: str | None, reply: ChatReply) -> None:
         if self._transcripts is None:
@@ -349,6 +360,8 @@ class MeetingService:
             found = await self._meetings.latest_in_channel(
                 platform=user.platform, team_id=user.team_id, channel_id=inv.channel_id
             )
+        if found is not None and not await may_act(inv, Home.of_meeting(found), reply):
+            found = None
         if found is None:
             await reply.ephemeral(reply=messages.no_meeting(target))
         return found
