@@ -94,15 +94,17 @@ async def ready_recording(bot: SandboxBot, fresh: Fresh) -> Recording:
     return recording
 
 
-async def live_recording(bot: SandboxBot, fresh: Fresh) -> Recording:
-    """Bob presses Record; the recorder waits for the call (there is none), as on Meet."""
+async def live_recording(
+    bot: SandboxBot, fresh: Fresh, *, state: RecordingState = RecordingState.STARTING
+) -> Recording:
+    """Bob records; by default there is no call, so the recorder waits for one (``STARTING``)."""
     await bot.command(f"record {fresh.code}", user=CREATOR, channel=PROJECT)
 
-    async def waiting() -> Recording | None:
+    async def reached() -> Recording | None:
         found = await bot.runtime.repos.recordings.active_for_space(space_name=fresh.space)
-        return found if found is not None and found.state is RecordingState.STARTING else None
+        return found if found is not None and found.state is state else None
 
-    recording = await eventually(waiting, within=10, what="the recorder waiting for the call")
+    recording = await eventually(reached, within=15, what=f"the recording {state}")
     await eventually(lambda: _card_has(bot, fresh, "meet_stop"), what="Stop on the card")
     return recording
 

@@ -11,8 +11,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot.core.model import ChatUser, Meeting
-from bot.core.ports import ChatReply
+from bot.core import messages
+from bot.core.errors import MeetApiError, NotConnected, OAuthError
+from bot.core.google_access import GoogleAccess
+from bot.core.model import ChatUser, ConferenceRecordName, Meeting, MeetingId, Platform
+from bot.core.ports import ChatReply, MeetingRepo, MeetSpaces
+from bot.core.ports_recording import RecordingRepo
+from bot.core.recording import Target
 from recorder.model import Recording
 
 logger = logging.getLogger(__name__)
@@ -79,3 +84,124 @@ async def may_act(inv: Invocation, home: Home, reply: ChatReply) -> bool:
         return True
     logger.info("refused: %s is not a member of the meeting's channel", user.user_id)
     return False
+
+
+async def in_the_call(
+    *, google: GoogleAccess, meet: MeetSpaces, user: ChatUser, recording: Recording
+) -> bool:
+    """Whether ``user``'s linked Google account is in the call ``recording`` receives.
+
+    Meet's participant list is read with the account of the person who started the recording
+    (it can see the call); a person without a linked account, or a list that cannot be read,
+    counts as not in the call.
+    """
+    record, identity = recording.conference_record, await google.identity(user)
+    if record is None or identity is None:
+        return False
+    platform: Platform = "gchat" if recording.platform == "gchat" else "slack"
+    starter = ChatUser(platform, recording.team_id, recording.started_by)
+    name = ConferenceRecordName(record)
+    try:
+        people = await google.call(starter, lambda t: meet.list_participants(token=t, record=name))
+    except (MeetApiError, NotConnected, OAuthError) as exc:
+        logger.info("participants not readable (%s): not in the call", type(exc).__name__)
+        return False
+    me = f"users/{identity.subject}"
+    return any(p.user == me and p.latest_end_time is None for p in people)
+
+
+class MeetingAccess:
+    """Finds what a command or button acts on, as `may_act` allows; else says "no meeting"."""
+
+    def __init__(
+        self,
+        *,
+        meetings: MeetingRepo,
+        google: GoogleAccess,
+        meet: MeetSpaces,
+        recordings: RecordingRepo | None,
+    ) -> None:
+        self._meetings = meetings
+        self._google = google
+        self._meet = meet
+        self._recordings = recordings
+
+    async def meeting(self, inv: Invocation, ref: str | None, reply: ChatReply) -> Meeting | None:
+        """The meeting ``ref`` names (else the channel's latest), if the invoker may act on it."""
+        user = inv.user
+        if ref:
+            found = await self._meetings.find(platform=user.platform, team_id=user.team_id, ref=ref)
+        else:
+            found = await self._meetings.latest_in_channel(
+                platform=user.platform, team_id=user.team_id, channel_id=inv.channel_id
+            )
+        if found is not None and not await may_act(inv, Home.of_meeting(found), reply):
+            found = None
+        if found is None:
+            await reply.ephemeral(reply=messages.no_meeting(ref))
+        return found
+
+    async def pressed(
+        self, inv: Invocation, meeting_id: MeetingId, reply: ChatReply
+    ) -> tuple[Meeting | None, Target | None]:
+        """A button's meeting if the invoker may act on it; else (None, its call as a bare
+        space, which only **Stop** may still reach, for someone in the call)."""
+        found = await self._meetings.get(meeting_id=meeting_id)
+        if found is None:
+            return None, None
+        if await may_act(inv, Home.of_meeting(found), reply):
+            return found, None
+        return None, Target(space=found.space_name, meeting=None) if found.space_name else None
+
+    async def record_target(
+        self, inv: Invocation, ref: str | None, reply: ChatReply, *, stopping: bool
+    ) -> Target | None:
+        """Our meeting (by ref, or the channel's latest), else any Meet space by link or code.
+
+        A meeting of another channel is refused like an unknown one: ``record`` says so;
+        ``stop`` goes on as for a bare space, whose recording `may_stop` checks in turn.
+        """
+        user = inv.user
+        if not ref:
+            latest = await self.meeting(inv, None, reply)
+            return meeting_target(latest) if latest else None
+        found = await self._meetings.find(platform=user.platform, team_id=user.team_id, ref=ref)
+        if found is not None and await may_act(inv, Home.of_meeting(found), reply):
+            return meeting_target(found)
+        if found is not None and not stopping:
+            await reply.ephemeral(reply=messages.no_meeting(ref))
+            return None
+        space = found.space_name if found is not None else space_from_ref(ref)
+        if space is None:
+            await reply.ephemeral(reply=messages.no_meeting(ref))
+        return Target(space=space, meeting=None) if space else None
+
+    async def may_stop(self, inv: Invocation, target: Target, reply: ChatReply) -> bool:
+        """A bare space's recording (no meeting of ours, or another channel's) is stopped from
+        where it was started, or by someone in the call; a meeting's was checked with it."""
+        if target.meeting is not None or self._recordings is None:
+            return True
+        active = await self._recordings.active_for_space(space_name=target.space)
+        if active is None or await may_act(inv, Home.of_recording(active), reply):
+            return True
+        return await in_the_call(
+            google=self._google, meet=self._meet, user=inv.user, recording=active
+        )
+
+
+def meeting_target(meeting: Meeting) -> Target | None:
+    if meeting.space_name is None:
+        return None
+    return Target(space=meeting.space_name, meeting=meeting)
+
+
+def space_from_ref(ref: str) -> str | None:
+    """``spaces/x``, a meeting code or a Meet link → the name the Media API accepts."""
+    ref = ref.strip().strip("<>").split("|")[0]
+    for prefix in ("https://meet.google.com/", "http://meet.google.com/", "meet.google.com/"):
+        if ref.startswith(prefix):
+            ref = ref.removeprefix(prefix).split("?")[0]
+    key = ref.removeprefix("spaces/")
+    if not key or not all(ch.isalnum() or ch in "-_" for ch in key):
+        return None
+    return f"spaces/{key}"

@@ -20,6 +20,8 @@ from bot.core import messages
 from bot.core import recording_texts as rtexts
 from bot.core import transcript_texts as ttexts
 from bot.core.model import MeetingState
+from recorder.model import RecordingState
+from sandbox.slack_state import sandbox_email
 from tests import authz_world as w
 from tests.authz_world import ADMIN, CREATOR, GENERAL, MEMBER, OUTSIDER, PROJECT, Fresh
 from tests.fixtures_bot import SandboxBot, eventually
@@ -139,10 +141,10 @@ def _refusal(verb: str, fresh: Fresh, expected: Outcome) -> str:
         if verb.endswith("delete"):
             return ttexts.delete_not_allowed(CREATOR).text
         return messages.not_allowed("end").text
+    if verb.endswith("stop"):  # as for a call nobody records: people in the call may stop it
+        return rtexts.not_recording().text
     if verb.startswith("meet_"):
         return messages.no_meeting(fresh.meeting.id).text
-    if verb == "stop":  # as for any code nobody records: `stop` also takes bare Meet codes
-        return rtexts.not_recording().text
     return messages.no_meeting(fresh.code).text
 
 
@@ -198,3 +200,38 @@ RAN_CHECKS: dict[str, Callable[[SandboxBot, Fresh, str, list[str]], Awaitable[An
     "end": _ended,
     "delete": _deleted,
 }
+
+
+@pytest.mark.parametrize("how", ["typed in his DM", "pressed on the card"])
+async def test_someone_in_the_call_may_stop_it_from_anywhere(
+    sandbox_bot: SandboxBot, how: str
+) -> None:
+    bot = sandbox_bot
+    await w.build_world(bot)
+    fresh = await w.fresh_meeting(bot)
+    dave = {"name": "Dave", "email": sandbox_email(OUTSIDER)}  # signed in as his linked account
+    call = {"space": fresh.code, "participants": [{"name": "Ann"}, dave]}
+    await bot.api("POST", "meet/conferences", call)
+    recording = await w.live_recording(bot, fresh, state=RecordingState.RECORDING)
+    assert recording.conference_record is not None
+
+    seen = await w.seen_by(bot, MEMBER)
+    await bot.command(f"stop {fresh.code}", user=MEMBER, channel=GENERAL)  # not in the call
+    assert await w.shown_since(bot, MEMBER, seen) == [rtexts.not_recording().text]
+    assert (await w.state_of(bot, fresh))[3] is not None, "Carol stopped it from #general"
+
+    seen = await w.seen_by(bot, OUTSIDER)
+    if how == "pressed on the card":  # Dave is not in #project
+        await bot.click(fresh.card_ts, "meet_stop", user=OUTSIDER, channel=PROJECT)
+    else:
+        await bot.command(f"stop {fresh.code}", user=OUTSIDER, channel=OUTSIDER)
+    assert await w.shown_since(bot, OUTSIDER, seen) == [rtexts.stopping(OUTSIDER).text]
+    await eventually(lambda: _finished(bot, recording.id), within=15, what="the recording to end")
+
+
+async def _finished(bot: SandboxBot, recording_id: Any) -> bool:
+    recording = await bot.runtime.repos.recordings.get(recording_id=recording_id)
+    return recording is not None and recording.state in (
+        RecordingState.READY,
+        RecordingState.FAILED,
+    )
