@@ -72,7 +72,7 @@ class AckingReply:
 
 
 def _invocation(team_id: str, user_id: str, channel_id: str) -> Invocation:
-    user = ChatUser("slack", team_id, user_id)
+    user = ChatUser("slack", team_id, user_id)  # direct-message channel ids start with D
     return Invocation(user=user, channel_id=channel_id, direct=channel_id.startswith("D"))
 
 

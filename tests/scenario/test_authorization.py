@@ -35,8 +35,9 @@ class Outcome(Enum):
 
 RAN, FORBIDDEN, HIDDEN = Outcome.RAN, Outcome.FORBIDDEN, Outcome.HIDDEN
 
-# who: (user, where they type). Dave types in his DM with the bot; "elsewhere" is Carol, a
-# member of #project, typing the meeting's code in #general.
+# who: (user, where they type). Dave types in his DM with the bot (on Slack only members can
+# type in a channel); "other channel" is Carol, a member of #project, typing the meeting's code
+# in #general. None of them is in a call here: test_someone_in_the_call_… covers that.
 TYPED = {
     "creator": (CREATOR, PROJECT),
     "admin": (ADMIN, PROJECT),
