@@ -52,6 +52,9 @@ class SlackSettings(_Group):
         "app_mentions:read",
         "users:read",
         "files:write",
+        "channels:read",
+        "groups:read",
+        "mpim:read",
     )
 
     @property

@@ -19,7 +19,12 @@ from sandbox.google_meet_store import (
     UnknownParticipant,
 )
 from sandbox.google_oauth import AUTH_PATH, REVOKE_PATH, TOKEN_PATH, add_oauth_routes
-from sandbox.google_state import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, GoogleEmulatorState
+from sandbox.google_state import (
+    SANDBOX_CLIENT_ID,
+    SANDBOX_CLIENT_SECRET,
+    GoogleEmulatorState,
+    subject_for,
+)
 from sandbox.meet_media import samples
 from sandbox.meet_media.hub import VIDEO_CODECS, VIDEO_SIZES, parse_video_size
 from sandbox.meet_media.reasons import INJECTABLE
@@ -29,7 +34,7 @@ from sandbox.meet_rest import MEET_PREFIX, add_meet_routes
 logger = logging.getLogger(__name__)
 
 Json = dict[str, Any]
-_SPEC_KEYS = frozenset({"name", "audio", "video", "screenshare", "speak_at", "says"})
+_SPEC_KEYS = frozenset({"name", "audio", "video", "screenshare", "speak_at", "says", "email"})
 _FAULT_KEYS = frozenset(
     {
         "refuse",
@@ -267,6 +272,9 @@ def _spec(raw: Mapping[str, Any]) -> ParticipantSpec:
         raise ControlError("participant speak_at must be seconds >= 0", status=400)
     if not isinstance(says, list) or not all(isinstance(s, str) and s.strip() for s in says):
         raise ControlError("participant says must be a list of non-empty lines", status=400)
+    email = raw.get("email")
+    if email is not None and not (isinstance(email, str) and "@" in email):
+        raise ControlError("participant email must be an address or null", status=400)
     if not says and audio is not None:
         says = _sample_lines(audio)
     return ParticipantSpec(
@@ -276,6 +284,7 @@ def _spec(raw: Mapping[str, Any]) -> ParticipantSpec:
         screenshare=screenshare,
         speak_at=float(speak_at),
         says=tuple(says),
+        account_id=subject_for(email) if email is not None else None,
     )
 
 

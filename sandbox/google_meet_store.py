@@ -77,6 +77,8 @@ class ParticipantSpec:
     screenshare: bool = False
     speak_at: float = 0.0
     says: tuple[str, ...] = ()
+    account_id: str | None = None
+    """The Google account id (an ID token's ``sub``) they signed in with; else made up."""
 
 
 @dataclass(slots=True)
@@ -259,7 +261,8 @@ class MeetStore:
         self, record: ConferenceRecordState, spec: ParticipantSpec, now: datetime
     ) -> ParticipantRecord:
         name = f"{record.name}/participants/{secrets.randbelow(10**18):018d}"
-        user = "users/" + str(uuid.uuid5(uuid.NAMESPACE_URL, spec.name).int)[:21]
+        account = spec.account_id or str(uuid.uuid5(uuid.NAMESPACE_URL, spec.name).int)[:21]
+        user = f"users/{account}"
         session = SessionRecord(f"{name}/participantSessions/{uuid.uuid4().hex}", now)
         return ParticipantRecord(name, user, spec, now, sessions=[session])
 

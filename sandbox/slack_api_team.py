@@ -146,6 +146,24 @@ def conversations_join(workspace: SlackWorkspace, call: ApiCall) -> JsonDict:
     return body
 
 
+def conversations_members(workspace: SlackWorkspace, call: ApiCall) -> JsonDict:
+    """Member ids, one page (``limit``, ``cursor`` as an offset); needs the read scope."""
+    channel = _channel(workspace, call)
+    call.need_scope("im:read" if channel.is_im else "channels:read")
+    members = sorted(channel.members)
+    cursor, limit = call.str_arg("cursor") or "0", call.str_arg("limit") or "100"
+    if not (cursor.isdigit() and limit.isdigit()):
+        raise SlackApiError("invalid_cursor" if not cursor.isdigit() else "invalid_limit")
+    start = int(cursor)
+    end = start + max(1, int(limit))
+    cursor = str(end) if end < len(members) else ""
+    return {
+        "ok": True,
+        "members": members[start:end],
+        "response_metadata": {"next_cursor": cursor},
+    }
+
+
 def conversations_open(workspace: SlackWorkspace, call: ApiCall) -> JsonDict:
     """Opens the DM between the bot and one user (group DMs are not emulated)."""
     if call.str_arg("channel"):
@@ -165,6 +183,7 @@ METHODS: dict[str, MethodFn] = {
     "users.info": users_info,
     "conversations.info": conversations_info,
     "conversations.join": conversations_join,
+    "conversations.members": conversations_members,
     "conversations.open": conversations_open,
 }
 

@@ -76,12 +76,15 @@ class SlackSender:
         self._events_url = bot_url.rstrip("/") + "/slack/events"
         self._base_url = base_url.rstrip("/")
 
-    def _channel(self, channel_id: str, user: str) -> SlackChannel:
+    def _channel(self, channel_id: str, user: str, *, join: bool = True) -> SlackChannel:
+        """Typing in a channel makes one a member (Slack asks to join first); a click does not:
+        anyone may press a button on a public channel they only preview."""
         self._ws.ensure_user(user)
         channel = self._ws.resolve_channel(channel_id)
         if channel is None:
             raise SendError(f"unknown channel {channel_id!r}")
-        channel.members.add(user)
+        if join:
+            channel.members.add(user)
         return channel
 
     def _trigger_id(self) -> str:
@@ -189,7 +192,7 @@ class SlackSender:
         self, *, channel: str, message_ts: str, action_id: str, user: str
     ) -> SendResult:
         """``user`` clicks the button ``action_id`` on the message ``message_ts``."""
-        target = self._channel(channel, user)
+        target = self._channel(channel, user, join=False)
         message = self._ws.find_message(target.id, message_ts)
         if message is None or message.ephemeral_to not in (None, user):
             raise SendError(f"no message {message_ts} in {target.id} for {user}", status=404)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from bot.core.errors import MeetAuthError, NotConnected, OAuthError
-from bot.core.model import ChatUser, GoogleLink
+from bot.core.model import ChatUser, GoogleIdentity, GoogleLink
 from bot.core.ports import AccountRepo, GoogleOAuth
 
 logger = logging.getLogger(__name__)
@@ -64,6 +64,11 @@ class GoogleAccess:
     async def scopes(self, user: ChatUser) -> tuple[str, ...]:
         """The scopes ``user`` granted (NotConnected without a link)."""
         return (await self._link(user)).tokens.scopes
+
+    async def identity(self, user: ChatUser) -> GoogleIdentity | None:
+        """The Google account ``user`` linked, if any."""
+        link = await self._accounts.get(user=user)
+        return link.identity if link is not None else None
 
     async def require(self, user: ChatUser) -> None:
         """Raise `NotConnected` unless ``user`` has linked a Google account."""

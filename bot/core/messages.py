@@ -129,7 +129,7 @@ def meet_error(exc: MeetApiError, *, doing: str) -> Reply:
 
 def no_meeting(ref: str | None) -> Reply:
     if ref:
-        return Reply(text=f"I don't know a meeting `{ref}` in this workspace.")
+        return Reply(text=f"I don't know a meeting `{ref}` in this channel.")
     return Reply(text="There's no meeting in this channel yet. Start one with `/meet new`.")
 
 

@@ -101,13 +101,15 @@ class ConferenceRecord:
 
 @dataclass(frozen=True, slots=True)
 class Participant:
-    """Someone who joined a conference."""
+    """Someone who joined a conference; ``user`` (``users/{id}``, the Google account id as in
+    the ID token's ``sub``) for those signed in."""
 
     name: str
     display_name: str
     kind: Literal["signedin", "anonymous", "phone"]
     earliest_start_time: datetime | None
     latest_end_time: datetime | None
+    user: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -180,6 +180,10 @@ class ChatReply(Protocol):
         """Whether the person who asked administers the workspace."""
         ...
 
+    async def invoker_is_member(self, *, channel_id: str) -> bool:
+        """Whether the person who asked is a member of ``channel_id`` (False when unknown)."""
+        ...
+
 
 class Notifier(Protocol):
     """Reaches a chat user outside any request (e.g. after the Google OAuth callback)."""

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable
-from dataclasses import dataclass
 
 from bot.core import commands as c
 from bot.core import lifecycle, messages
 from bot.core import recording_texts as rtexts
+from bot.core.access import Invocation, MeetingAccess, meeting_target, space_from_ref
 from bot.core.cards import meeting_card
 from bot.core.connect import ConnectFlow
 from bot.core.errors import (
@@ -35,12 +35,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_TITLE = "Quick meeting"
 
 
-@dataclass(frozen=True, slots=True)
-class Invocation:
-    """Who asked, where."""
-
-    user: ChatUser
-    channel_id: str
+__all__ = ["Invocation", "MeetingService", "space_from_ref"]
 
 
 class MeetingService:
@@ -61,6 +56,12 @@ class MeetingService:
         self._google = google
         self._connect = connect
         self._recording = recording
+        self._access = MeetingAccess(
+            meetings=meetings,
+            google=google,
+            meet=meet,
+            recordings=recording.recordings if recording else None,
+        )
         self._transcripts = TranscriptCommands(delivery=transcripts) if transcripts else None
 
     async def handle(self, inv: Invocation, command: c.Command, reply: ChatReply) -> None:
@@ -100,9 +101,9 @@ class MeetingService:
             case c.NewMeeting():
                 await self._new(inv, cmd, reply)
             case c.EndMeeting(target=target):
-                await self._end(inv, await self._resolve(inv, target, reply), reply)
+                await self._end(inv, await self._access.meeting(inv, target, reply), reply)
             case c.MeetingStatus(target=target):
-                await self._status(await self._resolve(inv, target, reply), reply)
+                await self._status(await self._access.meeting(inv, target, reply), reply)
             case c.ListMeetings():
                 await self._list(inv, reply)
             case c.Connect():
@@ -111,10 +112,11 @@ class MeetingService:
                 email = await self._connect.disconnect(user=inv.user)
                 await reply.ephemeral(reply=messages.disconnected(email))
             case c.RecordMeeting(target=target, live=live, audio_only=audio_only):
-                where = await self._record_target(inv, target, reply)
+                where = await self._access.record_target(inv, target, reply, stopping=False)
                 await self._record(inv, where, reply, live=live, audio_only=audio_only)
             case c.StopRecording(target=target):
-                await self._stop(inv, await self._record_target(inv, target, reply), reply)
+                where = await self._access.record_target(inv, target, reply, stopping=True)
+                await self._stop(inv, where, reply)
             case c.ShowTranscript(target=target):
                 await self._transcript(inv, target, reply)
             case c.DeleteMeeting(target=target):
@@ -129,33 +131,19 @@ class MeetingService:
     ) -> None:
         if action is Action.JOIN:
             return  # a link button: the browser opens Meet; nothing to do but the ack
-        meeting = await self._meetings.get(meeting_id=MeetingId(meeting_id))
-        if meeting is None:
+        meeting, stray = await self._access.pressed(inv, MeetingId(meeting_id), reply)
+        if stray is not None and action is Action.STOP:
+            await self._stop(inv, stray, reply)  # not this channel's, but the call's people may
+        elif meeting is None:
             await reply.ephemeral(reply=messages.no_meeting(meeting_id))
         elif action is Action.END:
             await self._end(inv, meeting, reply)
         elif action is Action.STATUS:
             await self._status(meeting, reply)
         elif action is Action.RECORD:
-            await self._record(inv, _meeting_target(meeting), reply)
+            await self._record(inv, meeting_target(meeting), reply)
         elif action is Action.STOP:
-            await self._stop(inv, _meeting_target(meeting), reply)
-
-    async def _record_target(
-        self, inv: Invocation, ref: str | None, reply: ChatReply
-    ) -> Target | None:
-        """Our meeting (by ref, or the channel's latest), else any Meet space by link or code."""
-        user = inv.user
-        if ref:
-            found = await self._meetings.find(platform=user.platform, team_id=user.team_id, ref=ref)
-            if found is not None:
-                return _meeting_target(found)
-            space = space_from_ref(ref)
-            if space is None:
-                await reply.ephemeral(reply=messages.no_meeting(ref))
-            return Target(space=space, meeting=None) if space else None
-        latest = await self._resolve(inv, None, reply)
-        return _meeting_target(latest) if latest else None
+            await self._stop(inv, meeting_target(meeting), reply)
 
     async def _record(
         self,
@@ -193,7 +181,7 @@ class MeetingService:
     async def _stop(self, inv: Invocation, target: Target | None, reply: ChatReply) -> None:
         if target is None:
             return
-        if self._recording is None:
+        if self._recording is None or not await self._access.may_stop(inv, target, reply):
             await reply.ephemeral(reply=rtexts.not_recording())
             return
         await reply.ephemeral(reply=await self._recording.stop(user=inv.user, space=target.space))
@@ -202,7 +190,7 @@ class MeetingService:
         if self._transcripts is None:
             await reply.ephemeral(reply=messages.not_available("transcript"))
             return
-        meeting = await self._resolve(inv, ref, reply)
+        meeting = await self._access.meeting(inv, ref, reply)
         if meeting is not None:
             await self._transcripts.show(meeting=meeting, reply=reply)
 
@@ -210,7 +198,7 @@ class MeetingService:
         if self._transcripts is None:
             await reply.ephemeral(reply=messages.not_available("delete"))
             return
-        meeting = await self._resolve(inv, ref, reply)
+        meeting = await self._access.meeting(inv, ref, reply)
         if meeting is not None:
             await self._transcripts.delete(user=inv.user, meeting=meeting, reply=reply)
 
@@ -337,22 +325,6 @@ class MeetingService:
         )
         await reply.ephemeral(reply=messages.list_reply(rows))
 
-    async def _resolve(
-        self, inv: Invocation, target: str | None, reply: ChatReply
-    ) -> Meeting | None:
-        user = inv.user
-        if target:
-            found = await self._meetings.find(
-                platform=user.platform, team_id=user.team_id, ref=target
-            )
-        else:
-            found = await self._meetings.latest_in_channel(
-                platform=user.platform, team_id=user.team_id, channel_id=inv.channel_id
-            )
-        if found is None:
-            await reply.ephemeral(reply=messages.no_meeting(target))
-        return found
-
     async def _move(
         self, meeting: Meeting, new: MeetingState, cause: str, user: ChatUser
     ) -> Meeting:
@@ -367,21 +339,3 @@ class MeetingService:
         if moved is None:
             raise RuntimeError(f"meeting {meeting.id} changed state concurrently")
         return moved
-
-
-def _meeting_target(meeting: Meeting) -> Target | None:
-    if meeting.space_name is None:
-        return None
-    return Target(space=meeting.space_name, meeting=meeting)
-
-
-def space_from_ref(ref: str) -> str | None:
-    """``spaces/x``, a meeting code or a Meet link → the name the Media API accepts."""
-    ref = ref.strip().strip("<>").split("|")[0]
-    for prefix in ("https://meet.google.com/", "http://meet.google.com/", "meet.google.com/"):
-        if ref.startswith(prefix):
-            ref = ref.removeprefix(prefix).split("?")[0]
-    key = ref.removeprefix("spaces/")
-    if not key or not all(ch.isalnum() or ch in "-_" for ch in key):
-        return None
-    return f"spaces/{key}"

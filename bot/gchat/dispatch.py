@@ -69,7 +69,9 @@ class ChatDispatcher:
 
     async def _command(self, event: ChatEvent) -> Body:
         command = self._parse(event)
-        inv = Invocation(user=chat_user(event), channel_id=event.space.name)
+        inv = Invocation(
+            user=chat_user(event), channel_id=event.space.name, direct=event.space.direct
+        )
         if not isinstance(command, QUICK):
             work = self._service.handle(inv, command, self._reply(event))
             self._supervisor.spawn(work, name=f"gchat-{type(command).__name__}")
@@ -122,7 +124,9 @@ class ChatDispatcher:
         return responses.ack()
 
     def _press(self, event: ChatEvent, action: Action, meeting: str) -> None:
-        inv = Invocation(user=chat_user(event), channel_id=event.space.name)
+        inv = Invocation(
+            user=chat_user(event), channel_id=event.space.name, direct=event.space.direct
+        )
         work = self._service.press(inv, action, meeting, self._reply(event))
         self._supervisor.spawn(work, name=f"gchat-button-{action.value}")
 

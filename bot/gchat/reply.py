@@ -95,6 +95,15 @@ class GChatReply:
             return False
         return role == "ROLE_MANAGER"
 
+    async def invoker_is_member(self, *, channel_id: str) -> bool:
+        """A membership of the user in the space (``spaces.members.get``); none, or an error: no."""
+        try:
+            await self._api.member_role(space=channel_id, user=self._event.user.name)
+        except ChatPlatformError as exc:
+            logger.info("no membership in %s (%s)", channel_id, exc.reason)
+            return False
+        return True
+
 
 class GChatNotifier:
     """Reaches a Chat user outside a request: a private message in the space they asked in."""

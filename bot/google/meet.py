@@ -185,6 +185,7 @@ def _participant(data: Json) -> Participant:
                 kind=kind,
                 earliest_start_time=_optional_timestamp(data.get("earliestStartTime")),
                 latest_end_time=_optional_timestamp(data.get("latestEndTime")),
+                user=str((data[key] or {}).get("user") or "") or None,
             )
     raise ValueError("participant has no signedinUser, anonymousUser or phoneUser")
 

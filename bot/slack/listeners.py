@@ -67,9 +67,13 @@ class AckingReply:
     async def invoker_is_admin(self) -> bool:
         return await self._inner.invoker_is_admin()
 
+    async def invoker_is_member(self, *, channel_id: str) -> bool:
+        return await self._inner.invoker_is_member(channel_id=channel_id)
+
 
 def _invocation(team_id: str, user_id: str, channel_id: str) -> Invocation:
-    return Invocation(user=ChatUser("slack", team_id, user_id), channel_id=channel_id)
+    user = ChatUser("slack", team_id, user_id)  # direct-message channel ids start with D
+    return Invocation(user=user, channel_id=channel_id, direct=channel_id.startswith("D"))
 
 
 def register(

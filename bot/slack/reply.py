@@ -20,6 +20,12 @@ Respond = Callable[..., Awaitable[Any]]
 ClientFor = Callable[[str], Awaitable[AsyncWebClient | None]]
 
 
+_NO_READ_SCOPE = (
+    "channel membership not checked: re-install the app to grant channels:read, groups:read "
+    "and mpim:read (docs/recording.md, who may act on a meeting)"
+)
+
+
 def _reason(exc: SlackApiError) -> str:
     return str(exc.response.get("error", "unknown_error"))
 
@@ -96,6 +102,28 @@ class SlackReply:
             return False
         user = resp.get("user") or {}
         return bool(user.get("is_admin") or user.get("is_owner"))
+
+    async def invoker_is_member(self, *, channel_id: str) -> bool:
+        """Pages through ``conversations.members``; on an error the answer is no, except for an
+        install older than the read scopes (it keeps working, with a warning, until re-installed).
+        """
+        cursor: str | None = None
+        try:
+            while True:
+                resp = await self._client.conversations_members(
+                    channel=channel_id, limit=1000, cursor=cursor
+                )
+                if self._user in (resp.get("members") or []):
+                    return True
+                cursor = (resp.get("response_metadata") or {}).get("next_cursor") or None
+                if cursor is None:
+                    return False
+        except SlackApiError as exc:
+            if _reason(exc) == "missing_scope":
+                logger.warning(_NO_READ_SCOPE)
+                return True
+            logger.warning("conversations.members failed: %s", _reason(exc))
+            return False
 
 
 class SlackNotifier:

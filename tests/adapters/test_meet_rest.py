@@ -149,6 +149,8 @@ async def test_participants_across_pages(meet, token, emulator) -> None:
     assert {p.kind for p in participants} == {"signedin"}
     assert all(p.name.startswith(f"{record}/participants/") for p in participants)
     assert all(p.earliest_start_time == START and p.latest_end_time is None for p in participants)
+    assert len({p.user for p in participants}) == 5  # signedinUser.user: who, as Google knows them
+    assert all(str(p.user).startswith("users/") for p in participants)
 
 
 async def test_expired_token_is_an_auth_error_until_refreshed(

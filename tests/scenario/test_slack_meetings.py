@@ -141,7 +141,7 @@ async def test_record_of_something_that_is_not_a_meeting_says_so(
     await connected_bot.command("record not/a/link")
     await connected_bot.settle()
     assert (await connected_bot.ephemerals())[-1] == (
-        "I don't know a meeting `not/a/link` in this workspace."
+        "I don't know a meeting `not/a/link` in this channel."
     )
 
 
