@@ -64,10 +64,13 @@ def _within_descriptors(wanted: int) -> int:
     return wanted
 
 
+class BodyTooSlow(Exception):
+    """A request body did not arrive within ``body_timeout`` (answered 408, then closed)."""
+
+
 def limits_middleware(limits: ServerLimits, guard: ConnectionGuard) -> Middleware:
     """Marks each request's headers as read (for the guard's header deadline), refuses bodies
-    over the route's cap (413), and closes a connection whose body is not in after
-    ``body_timeout``."""
+    over the route's cap (413), and answers 408 to a body not in after ``body_timeout``."""
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -94,14 +97,18 @@ async def _bounded(
     deadline = asyncio.get_running_loop().call_later(limits.body_timeout, _body_overdue, request)
     try:
         return await handler(request)
+    except BodyTooSlow:
+        resp = web.json_response({"error": "request body too slow"}, status=408)
+        resp.force_close()  # the rest of the body is not waited for (lingering_time is 0)
+        return resp
     finally:
         deadline.cancel()
 
 
 def _body_overdue(request: web.Request) -> None:
-    """The body is still arriving after ``body_timeout``: a slow sender; drop it."""
-    transport = request.transport
-    if request.content.is_eof() or transport is None:
+    """The body is still arriving after ``body_timeout``: the handler's read (now or later)
+    raises `BodyTooSlow` instead of waiting on."""
+    if request.content.is_eof():
         return  # all received: the handler may take its time
-    logger.info("closed a connection whose body on %s was too slow", request.path)
-    transport.close()
+    logger.info("a body on %s was too slow", request.path)
+    request.content.set_exception(BodyTooSlow())

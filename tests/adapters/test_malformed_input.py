@@ -179,6 +179,27 @@ def chat_bodies() -> st.SearchStrategy[bytes]:
         ),
         _bad_utf8(),
         _deep(prefix=b'{"type": "MESSAGE", "x": ', suffix=b"}"),
+        _addon_mutations().map(lambda e: json.dumps(e).encode()),
+    )
+
+
+def _addon_mutations() -> st.SearchStrategy[Any]:
+    """The add-on format: the same event under ``chat.messagePayload``."""
+    base = chat_event("list")
+    payload = {"message": base["message"], "space": base["space"]}
+    chat = {"user": base["user"], "messagePayload": payload}
+    event = {"chat": chat, "commonEventObject": {"hostApp": "CHAT"}}
+    return st.one_of(
+        some_not_obj.map(lambda v: _put(event, "chat", v)),
+        st.just(_put(event, "chat", _drop(chat, "user"))),
+        some_not_obj.map(lambda v: _put(event, "chat", _put(chat, "user", v))),
+        some_not_obj.map(lambda v: _put(event, "chat", _put(chat, "messagePayload", v))),
+        st.builds(
+            lambda k, v: _put(event, "chat", _put(chat, "messagePayload", _put(payload, k, v))),
+            st.sampled_from(["message", "space"]),
+            some_not_obj,
+        ),
+        st.just(_put(event, "chat", _put(chat, "messagePayload", _drop(payload, "space")))),
     )
 
 

@@ -128,7 +128,7 @@ async def _signed_command(bot: SandboxBot, secret: str) -> tuple[int, str, float
 
 
 async def test_300_slow_connections_are_closed_and_a_signed_command_still_answered(
-    bot: SandboxBot, clients: list[SlowClients]
+    bot: SandboxBot, clients: list[SlowClients], caplog: pytest.LogCaptureFixture
 ) -> None:
     secret = str((await bot.api("GET", "config"))["signing_secret"])
     slow = SlowClients(bot.server.port)
@@ -159,9 +159,12 @@ async def test_300_slow_connections_are_closed_and_a_signed_command_still_answer
     assert min(lived) >= HEADER_TIMEOUT * 0.9  # closed by the deadline, not before it
     # what remains open is the test's own aiohttp client, kept alive (idle_timeout is 30 s)
     await eventually(lambda: _now(guard.open_connections <= 2), what="the guard's count")
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
-async def test_a_trickled_body_is_cut_off(bot: SandboxBot, clients: list[SlowClients]) -> None:
+async def test_a_trickled_body_gets_408_and_is_closed(
+    bot: SandboxBot, clients: list[SlowClients], caplog: pytest.LogCaptureFixture
+) -> None:
     slow = SlowClients(bot.server.port)
     clients.append(slow)
     head = (
@@ -169,13 +172,16 @@ async def test_a_trickled_body_is_cut_off(bot: SandboxBot, clients: list[SlowCli
         b"Content-Length: 200\r\n\r\n{"
     )
     sock = slow.connect(head)
+    received: list[bytes] = []
 
     async def closed() -> bool:
-        slow.poll(sock, trickle=b" ")
+        received.append(slow.poll(sock, trickle=b" "))
         return sock in slow.closed
 
     await eventually(closed, within=BODY_TIMEOUT + 10, what="the slow body's connection closed")
     assert slow.closed[sock] - slow.opened[sock] >= BODY_TIMEOUT * 0.9
+    assert b"".join(received).startswith(b"HTTP/1.1 408 Request Timeout")
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 async def test_event_bodies_over_the_cap_get_413(bot: SandboxBot) -> None:

@@ -7,10 +7,14 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.request.internals import parse_body as bolt_parse_body
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import bounded_json
-from bot.slack.payloads import MalformedPayload, check_payload, parse_body
+from bot.slack.payloads import MalformedPayload, check_payload, parse_body, reject_malformed
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
@@ -133,3 +137,40 @@ def test_socket_mode_payloads_are_checked_the_same_way() -> None:
 def test_depth_ignores_brackets_in_strings(text: str, depth: int) -> None:
     assert bounded_json.depth(text) == depth
     assert bounded_json.loads(text) == json.loads(text)
+
+
+async def test_the_bolt_middleware_answers_400_and_runs_no_listener() -> None:
+    """Socket Mode has no HTTP route: ``app.middleware(reject_malformed)`` does the check."""
+    ran: list[str] = []
+
+    async def authorize(**_: Any) -> AuthorizeResult:
+        return AuthorizeResult(enterprise_id=None, team_id="T1", bot_token="xoxb-t", bot_id="B")
+
+    app = AsyncApp(
+        authorize=authorize,
+        signing_secret="unused",
+        request_verification_enabled=False,
+        client=AsyncWebClient(token=None, base_url="http://127.0.0.1:9/"),
+    )
+    app.middleware(reject_malformed)
+
+    @app.command("/meet")
+    async def command(ack: Any, body: dict[str, Any]) -> None:
+        ran.append(body["user_id"])
+        await ack()
+
+    @app.action("meet_record")
+    async def click(ack: Any) -> None:
+        ran.append("click")
+        await ack()
+
+    async def dispatch(body: dict[str, Any]) -> int:
+        request = AsyncBoltRequest(body=body, mode="socket_mode")
+        return (await app.async_dispatch(request)).status
+
+    assert await dispatch(_without(COMMAND, "user_id")) == 400
+    assert await dispatch({**CLICK, "actions": [{"value": "m1"}]}) == 400
+    assert ran == []
+    assert await dispatch(COMMAND) == 200
+    assert await dispatch(CLICK) == 200
+    assert ran == ["U1", "click"]
