@@ -102,7 +102,7 @@ async def listen(
     guard = ConnectionGuard(
         header_timeout=limits.header_timeout, max_connections=limits.max_connections
     )
-    app.middlewares.append(limits_middleware(limits, guard))
+    app.middlewares.insert(0, limits_middleware(limits, guard))  # outermost: first to run
     host, port = sock.getsockname()[:2]
     runner = web.AppRunner(
         app,
