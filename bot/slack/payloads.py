@@ -49,7 +49,7 @@ class SlackBody:
 
     Attributes:
         payload: what Bolt will read from ``text``.
-        text: the body to give Bolt (see `_bolt_text`).
+        text: the body to give Bolt (see `_as_bolt_reads`).
     """
 
     payload: Mapping[str, Any]
@@ -74,33 +74,26 @@ def parse_body(body: bytes, *, content_type: str | None) -> SlackBody:
         raise MalformedPayload("the body is not UTF-8") from exc
     if not text:
         raise MalformedPayload("the body is empty")
-    text = _bolt_text(text, (content_type or "").split(";")[0])
-    data = _as_bolt_reads(text, (content_type or "").split(";")[0])
+    data, text = _as_bolt_reads(text, (content_type or "").split(";")[0])
     check_payload(data)
     return SlackBody(payload=_object(data, "the payload"), text=text)
 
 
-def _bolt_text(text: str, content_type: str) -> str:
-    """A form without a ``payload`` field whose text says "payload" (``/meet new payload
-    review``) would read as ``{}`` in Bolt, which looks for the word; ``%70`` decodes to the
-    same ``p`` and hides it."""
-    if content_type == "application/json" or text.startswith("{") or "payload" not in text:
-        return text
-    if any(key == "payload" for key, _ in parse_qsl(text, keep_blank_values=True)):
-        return text
-    return text.replace("payload", "%70ayload")
+def _as_bolt_reads(text: str, content_type: str) -> tuple[object, str]:
+    """The payload as Bolt's ``parse_body`` reads it, and the text to give Bolt.
 
-
-def _as_bolt_reads(text: str, content_type: str) -> object:
-    """Mirrors Bolt's ``parse_body``, so what is checked is what Bolt dispatches."""
+    Bolt reads any form containing the word "payload" as an interaction and finds ``{}`` in a
+    command such as ``/meet new payload review``; ``%70`` decodes to the same ``p`` and hides
+    the word, so such a command's text is given with it.
+    """
     if content_type == "application/json" or text.startswith("{"):
-        return loads(text)
-    if "payload" in text:
-        payload = dict(parse_qsl(text, keep_blank_values=True)).get("payload")
-        if payload is None:
-            raise MalformedPayload("a form body without its payload field")
-        return loads(payload)
-    return dict(parse_qsl(text, keep_blank_values=True))
+        return loads(text), text
+    fields = dict(parse_qsl(text, keep_blank_values=True))
+    if "payload" not in text:
+        return fields, text
+    if "payload" in fields:
+        return loads(fields["payload"]), text
+    return fields, text.replace("payload", "%70ayload")
 
 
 def loads(text: str) -> object:
