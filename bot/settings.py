@@ -293,11 +293,28 @@ class HttpSettings(_Group):
         host: bind address.
         port: bind port (0 picks a free one).
         public_url: the URL Slack, Google and browsers reach us at (OAuth redirects, links).
+        header_timeout: seconds a client has to send a request's line and headers, counted
+            from its connection (first request) or from the request's first byte; slower
+            connections are closed (slowloris).
+        body_timeout: seconds a client has to send a request's body once its headers are in
+            (answered 408 and closed).
+        idle_timeout: seconds a kept-alive connection may wait between requests.
+        max_connections: connections open at once; one more is answered 503 and closed. It is
+            lowered to leave a quarter of the process's file-descriptor limit free.
+        max_body_bytes: largest request body on any route (413 beyond it).
+        event_body_bytes: largest body on ``/slack/events`` and ``/chat/events`` (Slack and
+            Chat send a few kilobytes).
     """
 
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
     public_url: str | None = None
+    header_timeout: float = Field(default=10.0, gt=0)
+    body_timeout: float = Field(default=10.0, gt=0)
+    idle_timeout: float = Field(default=60.0, gt=0)
+    max_connections: int = Field(default=1000, ge=1)
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    event_body_bytes: int = Field(default=256 * 1024, ge=1024)
 
     def base_url(self, bound_port: int | None = None) -> str:
         if self.public_url:

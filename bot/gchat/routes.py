@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 from aiohttp import web
 
+from bot import bounded_json
 from bot.gchat.app import EVENTS_PATH, GCHAT
 from bot.gchat.events import UnsupportedEvent, parse_event
 from bot.gchat.verify import CertsUnavailable, TokenRejected
@@ -15,7 +15,11 @@ logger = logging.getLogger(__name__)
 
 
 async def events(request: web.Request) -> web.Response:
-    """Every Chat interaction; nothing runs unless the token verifies."""
+    """Every Chat interaction; nothing runs unless the token verifies and the event reads.
+
+    The body is read only after the token verifies (401) and parsed with a nesting cap; a body
+    that is not an event meetbot can read gets 400 and is not dispatched.
+    """
     side = request.app[GCHAT]
     try:
         await side.verifier.verify(request.headers.get("Authorization"))
@@ -25,8 +29,8 @@ async def events(request: web.Request) -> web.Response:
     except CertsUnavailable:
         return web.json_response({"error": "cannot verify requests right now"}, status=503)
     try:
-        event = parse_event(json.loads(await request.read()))
-    except ValueError as exc:  # bad JSON, bad UTF-8, or a MalformedEvent
+        event = parse_event(bounded_json.loads(await request.read()))
+    except ValueError as exc:  # bad or too deep JSON, bad UTF-8, or a MalformedEvent
         logger.warning("malformed Chat event: %s", exc)
         return web.json_response({"error": "malformed event"}, status=400)
     except UnsupportedEvent as exc:

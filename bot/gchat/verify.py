@@ -17,7 +17,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 import aiohttp
 from google.auth import exceptions as auth_exceptions
@@ -28,6 +28,8 @@ from bot.settings import GChatSettings
 logger = logging.getLogger(__name__)
 
 CLOCK_SKEW_SECONDS = 30
+MAX_LIFETIME_SECONDS = 3600
+"""Google's tokens live one hour; a longer-lived one was not minted by Google for a request."""
 _DEFAULT_MAX_AGE = 300.0
 _REFETCH_INTERVAL = 30.0  # an unknown key id refetches at most this often (no amplification)
 _MAX_AGE = re.compile(r"max-age=(\d+)")
@@ -131,6 +133,7 @@ class ChatTokenVerifier:
             )
         except (ValueError, auth_exceptions.GoogleAuthError) as exc:
             raise TokenRejected(_reason(exc)) from exc
+        _check_lifetime(claims)
         self._check_identity(claims)
         return claims
 
@@ -146,6 +149,19 @@ class ChatTokenVerifier:
             raise TokenRejected("not sent by Google Chat")
         if claims.get("email_verified") is not True:
             raise TokenRejected("unverified email")
+
+
+def _check_lifetime(claims: Mapping[str, Any]) -> None:
+    """``iat`` and ``exp`` present, and at most an hour apart (plus the clock skew)."""
+    iat, exp = claims.get("iat"), claims.get("exp")
+    if not (_seconds(iat) and _seconds(exp)):
+        raise TokenRejected("no issue or expiry time")
+    if exp - iat > MAX_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS:
+        raise TokenRejected("lives longer than an hour")
+
+
+def _seconds(value: object) -> TypeGuard[float]:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _bearer(authorization: str | None) -> str:

@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core.ports import EventDedupe
 from bot.core.service import MeetingService
 from bot.settings import SlackSettings
-from bot.slack import listeners
+from bot.slack import listeners, payloads
 from bot.slack.installs import FindInstalls, SlackClients
 from bot.slack.reply import SlackNotifier
 from bot.slack.threads import SlackThreads
@@ -143,5 +143,7 @@ def build_app(
         )
         app.enable_token_revocation_listeners()
     app.use(ports.clients.middleware)
+    # Socket Mode requests skip the HTTP route's check: the same check, as Bolt middleware.
+    app.middleware(payloads.reject_malformed)
     listeners.register(app, service=service, dedupe=dedupe, supervisor=supervisor)
     return app

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import re
+from collections.abc import Mapping, Sequence
 
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
@@ -11,7 +14,12 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
+from bot.slack import payloads
+
 logger = logging.getLogger(__name__)
+
+REPLAY_WINDOW_SECONDS = 5 * 60
+"""Slack's window: a request signed longer ago (or ahead) than this is refused."""
 
 SLACK_APP: web.AppKey[AsyncApp] = web.AppKey("slack_app", AsyncApp)
 SLACK_VERIFIER: web.AppKey[SignatureVerifier | None] = web.AppKey("slack_verifier", object)  # type: ignore[arg-type]
@@ -21,8 +29,11 @@ def _unauthorized() -> web.Response:
     return web.json_response({"error": "invalid request"}, status=401)
 
 
-async def _to_bolt(request: web.Request, body: str) -> AsyncBoltRequest:
-    return AsyncBoltRequest(body=body, query=request.query_string, headers=dict(request.headers))
+def _to_bolt(request: web.Request, body: str, content_type: str | None = None) -> AsyncBoltRequest:
+    headers: dict[str, str | Sequence[str]] = {k.lower(): v for k, v in request.headers.items()}
+    if content_type is not None:  # the one the body was checked as (there may be several)
+        headers["content-type"] = content_type
+    return AsyncBoltRequest(body=body, query=request.query_string, headers=headers)
 
 
 def _to_aiohttp(request: web.Request, resp: BoltResponse) -> web.Response:
@@ -48,27 +59,37 @@ def _to_aiohttp(request: web.Request, resp: BoltResponse) -> web.Response:
     return out
 
 
-def _verified(verifier: SignatureVerifier, body: str, request: web.Request) -> bool:
-    timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
-    if not timestamp.isdigit():
+def _verified(verifier: SignatureVerifier, body: bytes, headers: Mapping[str, str]) -> bool:
+    """Slack's v0 signature over the raw bytes, within its 5-minute replay window."""
+    timestamp = headers.get("X-Slack-Request-Timestamp", "")
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
         return False
-    signature = request.headers.get("X-Slack-Signature", "")
-    return bool(verifier.is_valid(body=body, timestamp=timestamp, signature=signature))
+    if abs(verifier.clock.now() - int(timestamp)) > REPLAY_WINDOW_SECONDS:
+        return False
+    base = b"v0:" + timestamp.encode() + b":" + body
+    digest = hmac.new(verifier.signing_secret.encode(), base, hashlib.sha256).hexdigest()
+    signature = headers.get("X-Slack-Signature", "").encode("utf-8", "replace")
+    return hmac.compare_digest(b"v0=" + digest.encode(), signature)
 
 
 async def events(request: web.Request) -> web.Response:
-    """Slash commands, events and interactions: verified, parsed, dispatched to Bolt."""
-    body = await request.text()
-    verifier = request.app[SLACK_VERIFIER]
-    if verifier is not None and not _verified(verifier, body, request):
+    """Slash commands, events and interactions: verified first, checked, dispatched to Bolt.
+
+    Nothing is parsed before the signature verifies (401 otherwise); a verified body that is
+    not a shape meetbot serves gets 400 and reaches neither Bolt nor a listener.
+    """
+    body = await request.read()
+    verifier = request.app.get(SLACK_VERIFIER)
+    if verifier is None or not _verified(verifier, body, request.headers):
         logger.warning("rejected a Slack request with a missing, bad or stale signature")
         return _unauthorized()
+    content_type = request.headers.get("Content-Type", "")
     try:
-        bolt_request = await _to_bolt(request, body)
-    except (ValueError, KeyError, TypeError):
+        checked = payloads.parse_body(body, content_type=content_type)
+    except payloads.MalformedPayload as exc:
+        logger.warning("rejected a malformed Slack request: %s", exc.reason)
         return web.json_response({"error": "malformed payload"}, status=400)
-    if not bolt_request.body:
-        return web.json_response({"error": "empty payload"}, status=400)
+    bolt_request = _to_bolt(request, checked.text, content_type)
     resp = await request.app[SLACK_APP].async_dispatch(bolt_request)
     return _to_aiohttp(request, resp)
 
@@ -78,7 +99,7 @@ async def install(request: web.Request) -> web.Response:
     flow = request.app[SLACK_APP].oauth_flow
     if flow is None:
         raise web.HTTPNotFound(text="This meetbot runs with a single-workspace bot token.")
-    resp = await flow.handle_installation(await _to_bolt(request, ""))
+    resp = await flow.handle_installation(_to_bolt(request, ""))
     return _to_aiohttp(request, resp)
 
 
@@ -87,7 +108,7 @@ async def oauth_redirect(request: web.Request) -> web.Response:
     flow = request.app[SLACK_APP].oauth_flow
     if flow is None:
         raise web.HTTPNotFound()
-    resp = await flow.handle_callback(await _to_bolt(request, ""))
+    resp = await flow.handle_callback(_to_bolt(request, ""))
     return _to_aiohttp(request, resp)
 
 

@@ -7,11 +7,14 @@ import logging
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
 from bot.settings import Settings
 from bot.web.app import create_app
+from bot.web.connections import ConnectionGuard, quiet_accept_errors
+from bot.web.limits import ServerLimits, limits_middleware
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +27,8 @@ class RunningServer:
     base_url: str
     port: int
     sock: socket.socket
+    guard: ConnectionGuard
+    undo_quiet_accepts: Callable[[], None]
 
     @property
     def app(self) -> web.Application:
@@ -34,6 +39,7 @@ class RunningServer:
             return  # closed already
         await _stop_accepting(self.sock)
         await self.runner.cleanup()
+        self.undo_quiet_accepts()
 
 
 async def _stop_accepting(sock: socket.socket) -> None:
@@ -74,19 +80,66 @@ async def start(
     sock = sock or bind(settings.http.host, settings.http.port)
     port = int(sock.getsockname()[1])
     url = base_url or settings.http.base_url(port)
-    return await listen(create_app(settings, base_url=url, extend=extend), sock, base_url=url)
+    app = create_app(settings, base_url=url, extend=extend)
+    limits = ServerLimits.from_settings(settings.http)
+    return await listen(app, sock, base_url=url, limits=limits)
 
 
 async def listen(
-    app: web.Application, sock: socket.socket, *, base_url: str | None = None
+    app: web.Application,
+    sock: socket.socket,
+    *,
+    base_url: str | None = None,
+    limits: ServerLimits | None = None,
 ) -> RunningServer:
-    """Serve ``app`` on the bound ``sock`` (see `bind`); ``base_url`` defaults to its address."""
+    """Serve ``app`` on the bound ``sock`` (see `bind`); ``base_url`` defaults to its address.
+
+    Every connection goes through a `ConnectionGuard` (header deadline, connection cap) and
+    every request through the limits middleware (body caps and deadline); idle keep-alive
+    connections close after ``idle_timeout``.
+    """
+    limits = limits or ServerLimits()
+    guard = ConnectionGuard(
+        header_timeout=limits.header_timeout, max_connections=limits.max_connections
+    )
+    app.middlewares.insert(0, limits_middleware(limits, guard))  # outermost: first to run
     host, port = sock.getsockname()[:2]
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    runner = web.AppRunner(
+        app,
+        access_log=None,
+        handle_signals=False,
+        keepalive_timeout=limits.idle_timeout,
+        lingering_time=0,  # a body left unread closes the connection; none is drained
+    )
     await runner.setup()
-    await web.SockSite(runner, sock).start()
+    assert runner.server is not None  # set up just above
+    await _GuardedSite(runner, sock, factory=guard.factory(runner.server)).start()
     url = base_url or f"http://{f'[{host}]' if ':' in host else host}:{port}"
-    return RunningServer(runner=runner, base_url=url, port=int(port), sock=sock)
+    return RunningServer(
+        runner=runner,
+        base_url=url,
+        port=int(port),
+        sock=sock,
+        guard=guard,
+        undo_quiet_accepts=quiet_accept_errors(asyncio.get_running_loop()),
+    )
+
+
+class _GuardedSite(web.SockSite):
+    """A `web.SockSite` whose connections are built by the guard's protocol factory."""
+
+    __slots__ = ("_factory",)
+
+    def __init__(
+        self, runner: web.AppRunner, sock: socket.socket, *, factory: Callable[[], Any]
+    ) -> None:
+        super().__init__(runner, sock)
+        self._factory = factory
+
+    async def start(self) -> None:
+        await web.BaseSite.start(self)  # registers the site with its runner
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(self._factory, sock=self._sock, backlog=512)
 
 
 async def run_forever(server: RunningServer) -> None:

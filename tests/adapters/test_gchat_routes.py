@@ -69,6 +69,7 @@ async def test_a_verified_command_is_answered_in_the_response(chat: ChatDriver) 
         "wrong-audience",
         "wrong-issuer",
         "forged",
+        "ten-years",
     ],
 )
 async def test_bad_tokens_get_401_and_nothing_runs(chat: ChatDriver, token: str | None) -> None:
@@ -78,6 +79,7 @@ async def test_bad_tokens_get_401_and_nothing_runs(chat: ChatDriver, token: str 
         "wrong-audience": lambda: chat_token(chat, aud="111111111111"),
         "wrong-issuer": lambda: chat_token(chat, iss="mallory@example.iam.gserviceaccount.com"),
         "forged": lambda: _forged(chat),
+        "ten-years": lambda: chat_token(chat, iat=now, exp=now + 10 * 365 * 24 * 3600),
     }
     bearer = tokens[token]() if token in tokens else token
     before = await chat.messages()

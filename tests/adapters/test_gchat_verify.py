@@ -240,3 +240,43 @@ async def test_unreachable_certificates(session: aiohttp.ClientSession) -> None:
     chat = ChatTokenVerifier(settings=settings, session=session)
     with pytest.raises(CertsUnavailable):
         await chat.verify(f"Bearer {make_key('chat').sign(claims())}")
+
+
+def _without(token_claims: dict[str, Any], key: str) -> dict[str, Any]:
+    return {k: v for k, v in token_claims.items() if k != key}
+
+
+@pytest.mark.parametrize("mode", ["project_number", "endpoint_url"])
+@pytest.mark.parametrize(
+    ("lifetime", "reason"),
+    [
+        (10 * 365 * 24 * 3600, "lives longer than an hour"),
+        (2 * 3600, "lives longer than an hour"),
+        (3600 + 31, "lives longer than an hour"),
+        ("no iat", "invalid token"),
+        ("no exp", "invalid token"),
+        ("float iat", None),
+    ],
+)
+async def test_tokens_live_at_most_an_hour_and_say_so(
+    certs: CertServer,
+    session: aiohttp.ClientSession,
+    mode: str,
+    lifetime: int | str,
+    reason: str | None,
+) -> None:
+    """Google's tokens live one hour: a ten-year token was not minted for this request."""
+    base = claims() if mode == "project_number" else id_claims()
+    if isinstance(lifetime, int):
+        token_claims = {**base, "exp": base["iat"] + lifetime}
+    elif lifetime == "float iat":
+        token_claims = {**base, "iat": base["iat"] + 0.5}
+    else:
+        token_claims = _without(base, lifetime.removeprefix("no "))
+    token = make_key("chat").sign(token_claims)
+    if reason is None:
+        assert await verifier(certs, session, mode=mode).verify(f"Bearer {token}")
+        return
+    with pytest.raises(TokenRejected) as caught:
+        await verifier(certs, session, mode=mode).verify(f"Bearer {token}")
+    assert caught.value.reason == reason

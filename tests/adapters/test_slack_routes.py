@@ -158,3 +158,27 @@ async def test_healthz(sandbox_bot: SandboxBot) -> None:
     async with sandbox_bot.http.get(f"{sandbox_bot.url}/healthz") as resp:
         assert resp.status == 200
         assert await resp.json() == {"status": "ok"}
+
+
+async def test_odd_signature_headers_get_401_not_500(sandbox_bot: SandboxBot) -> None:
+    """Headers are checked before anything is parsed: no odd value can raise."""
+    secret = await _secret(sandbox_bot)
+    body = _command_body("list")
+    good = _signed(secret, body)
+    for headers in (
+        {**good, "X-Slack-Request-Timestamp": "¹²³"},  # digits to str.isdigit, not to int()
+        {**good, "X-Slack-Request-Timestamp": "9" * 400},
+        {**good, "X-Slack-Signature": "v0=é" + good["X-Slack-Signature"][4:]},
+        {**good, "X-Slack-Signature": ""},
+        {"X-Slack-Signature": good["X-Slack-Signature"]},
+    ):
+        assert (await _post(sandbox_bot, body, headers, FORM))[0] == 401, headers
+
+
+async def test_a_command_saying_payload_is_served(sandbox_bot: SandboxBot) -> None:
+    """Bolt reads any form body containing "payload" as an interaction; ours is a command."""
+    secret = await _secret(sandbox_bot)
+    body = _command_body("payload")
+    status, text = await _post(sandbox_bot, body, _signed(secret, body), FORM)
+    assert status == 200
+    assert "I don't know the command `payload`" in text
