@@ -68,6 +68,7 @@ def create_engine(url: str) -> AsyncEngine:
         pool_recycle=1800,
         pool_timeout=10,
         connect_args={"timeout": 10},
+        hide_parameters=True,
     )
 
 
@@ -172,9 +173,13 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
         except OSError as exc:
             raise StorageUnavailable(f"cannot create the database directory: {exc}") from exc
     if database and not url.query:
-        engine = create_async_engine(url, async_creator=lambda: _open_sqlite(database))
+        engine = create_async_engine(
+            url, async_creator=lambda: _open_sqlite(database), hide_parameters=True
+        )
     else:
-        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        engine = create_async_engine(
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, hide_parameters=True
+        )
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
 

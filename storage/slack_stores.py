@@ -8,7 +8,9 @@ from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstall
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-logger = logging.getLogger(__name__)
+# The SDK's stores log query results (OAuth states, tokens) at DEBUG: under slack_sdk's name,
+# which `bot.logs.configure` keeps at WARNING.
+_sdk_logger = logging.getLogger("slack_sdk.oauth.meetbot_stores")
 
 INSTALLATIONS_TABLE = "slack_installations"
 BOTS_TABLE = "slack_bots"
@@ -34,12 +36,12 @@ def build_slack_stores(
         engine=engine,
         bots_table_name=BOTS_TABLE,
         installations_table_name=INSTALLATIONS_TABLE,
-        logger=logger,
+        logger=_sdk_logger,
     )
     states = AsyncSQLAlchemyOAuthStateStore(
         expiration_seconds=state_ttl,
         engine=engine,
-        logger=logger,
+        logger=_sdk_logger,
         table_name=OAUTH_STATES_TABLE,
     )
     return installations, states
