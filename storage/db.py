@@ -26,6 +26,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bot.core.errors import StorageUnavailable
+from storage.crypto import TokenCipher
+from storage.slack_tokens import encrypt_plaintext_tokens
 from storage.tables import Base
 
 logger = logging.getLogger(__name__)
@@ -133,17 +135,25 @@ def alembic_config(*, url: str | None = None) -> Config:
     return config
 
 
-async def run_migrations(engine: AsyncEngine) -> None:
+async def run_migrations(engine: AsyncEngine, *, cipher: TokenCipher | None = None) -> None:
     """Upgrade the database to the newest migration; a no-op when already there.
 
     Runs in one transaction holding a lock (PostgreSQL advisory lock, SQLite write lock), so
     processes starting at the same time migrate one after the other.
+
+    Args:
+        engine: the database.
+        cipher: the token cipher; given, Slack tokens still stored in plain text (written
+            before they were encrypted) are encrypted in the same transaction. Alembic's
+            migrations cannot: they run without the key.
 
     Raises:
         StorageUnavailable: the database cannot be reached.
     """
     async with translate_errors(), engine.begin() as connection:
         await connection.run_sync(_upgrade_head)
+        if cipher is not None:
+            await connection.run_sync(lambda sync: encrypt_plaintext_tokens(sync, cipher=cipher))
 
 
 def _upgrade_head(connection: Connection) -> None:

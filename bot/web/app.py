@@ -75,7 +75,7 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
     settings, base_url = app[SETTINGS], app[BASE_URL]
     engine = create_engine(settings.storage.resolved_database_url())
     try:
-        await run_migrations(engine)
+        await run_migrations(engine, cipher=token_cipher(settings))
         async with aiohttp.ClientSession() as session:
             runtime = _wire(settings, base_url=base_url, engine=engine, session=session)
             app[RUNTIME] = runtime
@@ -110,12 +110,10 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
 def _wire(
     settings: Settings, *, base_url: str, engine: AsyncEngine, session: aiohttp.ClientSession
 ) -> Runtime:
-    key = settings.storage.token_key
-    if key is None:
-        raise RuntimeError("MEETBOT_STORAGE_TOKEN_KEY is required")
-    repos = build_repos(engine=engine, cipher=TokenCipher(key=key.get_secret_value()))
+    cipher = token_cipher(settings)
+    repos = build_repos(engine=engine, cipher=cipher)
     installations, states = build_slack_stores(
-        engine=engine, client_id=settings.slack.client_id or "single-workspace"
+        engine=engine, client_id=settings.slack.client_id or "single-workspace", cipher=cipher
     )
     stores = slack_app.SlackStores(installations=installations, states=states)
     oauth = HttpGoogleOAuth(
@@ -245,6 +243,14 @@ def _wire(
             supervisor=supervisor,
         ),
     )
+
+
+def token_cipher(settings: Settings) -> TokenCipher:
+    """The cipher of every token stored (Google's and Slack's), from the token key."""
+    key = settings.storage.token_key
+    if key is None:
+        raise RuntimeError("MEETBOT_STORAGE_TOKEN_KEY is required")
+    return TokenCipher(key=key.get_secret_value())
 
 
 def session_options(settings: Settings) -> SessionOptions:

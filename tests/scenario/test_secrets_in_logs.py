@@ -21,6 +21,7 @@ from bot.web.runtime import SETTINGS
 from bot.web.sandbox_mode import start_sandbox
 from sandbox.google_state import SANDBOX_CLIENT_SECRET
 from sandbox.slack_install import install_app
+from storage.crypto import is_ciphertext
 from storage.db import create_engine
 from tests.fixtures_bot import SandboxBot, eventually, sandbox_test_settings
 from tests.media import write_tone
@@ -165,14 +166,18 @@ async def _issued_secrets(
         **urls.query_values(),
         **_link_signatures(links),
     }
+    states = await _column(database_url, "SELECT state FROM connect_states")
+    found.update({f"Google connect state {state[:6]}…": state for state in states})
+    return found
+
+
+async def _column(database_url: str, query: str) -> list[str]:
     engine = create_engine(database_url)
     try:
         async with engine.connect() as connection:
-            states = (await connection.execute(text("SELECT state FROM connect_states"))).all()
+            return [row[0] for row in (await connection.execute(text(query))).all()]
     finally:
         await engine.dispose()
-    found.update({f"Google connect state {row[0][:6]}…": row[0] for row in states})
-    return found
 
 
 async def test_a_debug_session_logs_no_secret(
@@ -191,6 +196,9 @@ async def test_a_debug_session_logs_no_secret(
     assert any("slack" in k.lower() and "xoxb" in k for k in secrets), secrets
     assert sum(k.startswith(("code in", "state in")) for k in secrets) >= 4, secrets
     assert any(k.startswith("signature of /files/") for k in secrets), secrets
+    stored = await _column(database_url, "SELECT bot_token FROM slack_bots")
+    assert len(stored) == 2  # both installs, encrypted at rest
+    assert all(is_ciphertext(token) for token in stored)
     leaks = sorted(
         {f"{name} in {line[:300]}" for line in lines for name, s in secrets.items() if s in line}
     )
