@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import (
 
 from bot.core.errors import StorageUnavailable
 from storage.crypto import TokenCipher
+from storage.files import private_dir, private_sqlite_file
 from storage.slack_tokens import encrypt_plaintext_tokens
 from storage.tables import Base
 
@@ -177,9 +178,10 @@ def _async_url(url: str) -> URL:
 
 def _sqlite_engine(url: URL) -> AsyncEngine:
     database = url.database or ""
-    if database and database != ":memory:" and not database.startswith("file:"):
+    on_disk = bool(database) and database != ":memory:" and not database.startswith("file:")
+    if on_disk:
         try:
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            private_dir(Path(database).parent)
         except OSError as exc:
             raise StorageUnavailable(f"cannot create the database directory: {exc}") from exc
     if database and not url.query:
@@ -191,10 +193,19 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
             url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, hide_parameters=True
         )
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    if on_disk and url.query:
+        event.listen(engine.sync_engine, "do_connect", lambda *_: _private(database))
     return engine
 
 
+def _private(database: str) -> None:
+    """Before a connection opens the file: created 0600, so its -wal/-shm/-journal are too."""
+    if database != ":memory:" and not database.startswith("file:"):
+        private_sqlite_file(Path(database))
+
+
 async def _open_sqlite(database: str) -> aiosqlite.Connection:
+    await asyncio.to_thread(_private, database)
     connection = aiosqlite.connect(database, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
     worker = connection._thread
     worker.daemon = True  # as SQLAlchemy's default creator does: never block interpreter exit

@@ -42,6 +42,7 @@ from recorder.session import SessionOptions
 from storage.blobs import LocalBlobStore
 from storage.crypto import TokenCipher
 from storage.db import create_engine, run_migrations
+from storage.files import private_dir
 from storage.links import LinkSigner, derive_link_key
 from storage.repos.factory import build_repos
 from storage.slack_stores import build_slack_stores
@@ -73,6 +74,7 @@ def create_app(
 
 async def _runtime(app: web.Application) -> AsyncIterator[None]:
     settings, base_url = app[SETTINGS], app[BASE_URL]
+    private_dir(settings.storage.data_dir)  # 0700 before anything is written in it
     engine = create_engine(settings.storage.resolved_database_url())
     try:
         await run_migrations(engine, cipher=token_cipher(settings))

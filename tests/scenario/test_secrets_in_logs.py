@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import re
+import stat
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -171,6 +172,14 @@ async def _issued_secrets(
     return found
 
 
+def _private_on_disk(tmp_path: Path) -> dict[str, str]:
+    """What of the data dir, the key file and a SQLite database is not owner-only."""
+    expected = {tmp_path / "data": 0o700, tmp_path / "data" / "sandbox-token.key": 0o600}
+    expected.update(dict.fromkeys(tmp_path.glob("meetbot.db*"), 0o600))
+    modes = {path: stat.S_IMODE(path.stat().st_mode) for path in expected}
+    return {str(path): oct(modes[path]) for path, mode in expected.items() if modes[path] != mode}
+
+
 async def _column(database_url: str, query: str) -> list[str]:
     engine = create_engine(database_url)
     try:
@@ -199,6 +208,7 @@ async def test_a_debug_session_logs_no_secret(
     stored = await _column(database_url, "SELECT bot_token FROM slack_bots")
     assert len(stored) == 2  # both installs, encrypted at rest
     assert all(is_ciphertext(token) for token in stored)
+    assert _private_on_disk(tmp_path) == {}
     leaks = sorted(
         {f"{name} in {line[:300]}" for line in lines for name, s in secrets.items() if s in line}
     )
