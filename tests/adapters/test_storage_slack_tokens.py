@@ -6,17 +6,18 @@ import time
 from typing import Any
 
 import pytest
+from alembic import command
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sandbox.slack_state import TEAM_ID
 from storage.crypto import TokenCipher, TokenDecryptError, generate_key, is_ciphertext
-from storage.db import run_migrations
+from storage.db import alembic_config, run_migrations
 from storage.slack_stores import BOTS_TABLE, INSTALLATIONS_TABLE, build_slack_stores
 from tests.adapters.sandbox_server import running_sandbox
 
@@ -144,9 +145,22 @@ async def test_another_key_fails_clearly(engine: AsyncEngine, cipher: TokenCiphe
         await other.async_find_bot(enterprise_id=None, team_id="T1")
 
 
+async def _downgrade_to_0003(engine: AsyncEngine) -> None:
+    def downgrade(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0003")
+
+    async with engine.begin() as connection:
+        await connection.run_sync(downgrade)
+
+
+@pytest.mark.parametrize("from_0003", [False, True], ids=["at head", "from 0003"])
 async def test_plaintext_rows_read_as_they_are_then_are_encrypted_at_start(
-    engine: AsyncEngine, cipher: TokenCipher
+    engine: AsyncEngine, cipher: TokenCipher, from_0003: bool
 ) -> None:
+    if from_0003:  # the columns are still VARCHAR(200) when the old rows are written
+        await _downgrade_to_0003(engine)
     # What an older meetbot wrote: slack_sdk's own store, tokens in plain text.
     legacy = AsyncSQLAlchemyInstallationStore(
         client_id=CLIENT_ID,
@@ -161,7 +175,7 @@ async def test_plaintext_rows_read_as_they_are_then_are_encrypted_at_start(
     assert bot is not None
     assert bot.bot_token == TOKENS["bot_token"]
 
-    await run_migrations(engine, cipher=cipher)
+    await run_migrations(engine, cipher=cipher)  # 0004 if needed, then the encryption
 
     rows = await _raw(engine, INSTALLATIONS_TABLE) + await _raw(engine, BOTS_TABLE)
     assert len(rows) == 4
