@@ -78,7 +78,7 @@ _SECRET_SHAPES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?<![\w/])1//[\w.-]+"), _MASK),
     (re.compile(r"(?<![\w/])4/0[\w.-]{10,}"), _MASK),
     # Authorization: Bearer ... / Basic ...
-    (re.compile(r"(?i)\b(bearer|basic)\s+[\w.~+/=-]{8,}"), r"\1 " + _MASK),
+    (re.compile(r"(?i)\b(bearer|basic)\s+[\w.~+/=-]{16,}"), r"\1 " + _MASK),
     # key=value, key: value, 'key': 'value', "key": ["value"] for names that are secrets
     (re.compile(rf"(?i)(\b(?:{_SECRET_KEYS}){_ASSIGN})(?!redacted\]){_VALUE}+"), r"\1" + _MASK),
     # OAuth codes and states, signed-link keys: any value in a URL's query, else long values
@@ -90,6 +90,8 @@ _SECRET_SHAPES: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     # signed download links
     (re.compile(r"(/files/)[\w-]+\.[\w-]+"), r"\1" + _MASK),
+    # ICE passwords in SDP (aiortc logs whole descriptions at DEBUG)
+    (re.compile(r"(a=ice-pwd:)[^\s\\\"']+"), r"\1" + _MASK),
     # Fernet keys (urlsafe base64 of 32 bytes)
     (re.compile(r"(?<![\w-])[A-Za-z0-9_-]{43}=(?![\w=-])"), _MASK),
 )

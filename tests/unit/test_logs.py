@@ -34,6 +34,11 @@ SECRETS = [
     ("code in a list", "{'code': ['1796688491.s1ipgv4mdjad9h15j1x0']}", "s1ipgv4"),
     ("page link key", "/meetings/r1?key=eyJhYmMiOiJkZWYifQ.c2lnbmF0dXJl", "c2lnbmF0dXJl"),
     ("download link", "http://h/files/eyJhYmMiOiJkZWYifQ.c2lnbmF0dXJl", "c2lnbmF0dXJl"),
+    (
+        "ICE password in SDP",
+        "v=0\\r\\na=ice-ufrag:abcd\\r\\na=ice-pwd:s3cretPwd123\\r\\n",
+        "s3cretPwd",
+    ),
     ("JSON-escaped secret", '"body: \\"{\\"access_token\\": \\"tok123\\"}\\""', "tok123"),
 ]
 KEPT = [
@@ -41,6 +46,7 @@ KEPT = [
     "meeting code=abc-defg-hij, space=spaces/AbCdEfGhIjKl",
     "recording 3f2a16a0-21c8-456f-b10e-113fc0c5e570 ready: 3 files",
     "POST /slack/events 200 in 12 ms",
+    "basic authentication is not supported; a bearer token is",
 ]
 
 
@@ -52,6 +58,19 @@ def test_secret_shapes_are_masked(line: str, secret: str) -> None:
 
     assert secret not in redacted
     assert "[redacted]" in redacted
+
+
+@pytest.mark.parametrize(
+    ("line", "secret"), [(s[1], s[2]) for s in SECRETS], ids=[s[0] for s in SECRETS]
+)
+def test_a_json_line_stays_json(line: str, secret: str) -> None:
+    record = {"msg": line + "\r\n", "exc": f"Traceback\n  {line}\nValueError"}
+
+    redacted = json.loads(logs.redact(json.dumps(record, ensure_ascii=False)))
+
+    assert set(redacted) == {"msg", "exc"}
+    assert secret not in redacted["msg"]
+    assert secret not in redacted["exc"]
 
 
 def test_a_fernet_key_is_masked() -> None:
