@@ -127,14 +127,14 @@ async def _record_a_short_call(bot: SandboxBot, tmp: Path) -> list[str]:
         counts = sessions[-1]["frames_by_participant"] if sessions else {}
         return len(counts) == 2 and all(n >= 30 for n in counts.values())
 
-    await eventually(spoken, within=20, what="both to speak")
+    await eventually(spoken, within=40, what="both to speak")
     await bot.api("POST", "meet/conferences/end", {"space": space["meetingCode"]})
 
     async def results() -> list[dict[str, Any]]:
         thread = [m for m in await bot.messages() if m.get("thread_ts") == card["ts"]]
         return [m for m in thread if "Recording ready" in m["text"]]
 
-    [message] = await eventually(results, within=20, what="the recording's results")
+    [message] = await eventually(results, within=40, what="the recording's results")
     return sorted(set(_URL.findall(json.dumps(message))))
 
 
@@ -180,6 +180,22 @@ def _private_on_disk(tmp_path: Path) -> dict[str, str]:
     return {str(path): oct(modes[path]) for path, mode in expected.items() if modes[path] != mode}
 
 
+def _tokens_on_disk(tmp_path: Path, secrets: dict[str, str]) -> list[str]:
+    """Which Slack or Google tokens appear in a SQLite file (or its WAL) as they are."""
+    tokens = {
+        k: v
+        for k, v in secrets.items()
+        if k.startswith(("Slack token", "Google access", "Google refresh"))
+    }
+    files = {path: path.read_bytes() for path in tmp_path.glob("meetbot.db*")}
+    return [
+        f"{k} in {p.name}"
+        for p, data in files.items()
+        for k, v in tokens.items()
+        if v.encode() in data
+    ]
+
+
 async def _column(database_url: str, query: str) -> list[str]:
     engine = create_engine(database_url)
     try:
@@ -208,6 +224,7 @@ async def test_a_debug_session_logs_no_secret(
     stored = await _column(database_url, "SELECT bot_token FROM slack_bots")
     assert len(stored) == 2  # both installs, encrypted at rest
     assert all(is_ciphertext(token) for token in stored)
+    assert _tokens_on_disk(tmp_path, secrets) == []
     assert _private_on_disk(tmp_path) == {}
     leaks = sorted(
         {f"{name} in {line[:300]}" for line in lines for name, s in secrets.items() if s in line}
