@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from storage.files import private_dir
+
 logger = logging.getLogger(__name__)
 
 
@@ -96,7 +98,7 @@ class LocalBlobStore:
     reader never sees half a file.
 
     Args:
-        root: the directory holding the blobs (created on first write).
+        root: the directory holding the blobs (created 0700 on first write).
     """
 
     def __init__(self, *, root: Path) -> None:
@@ -106,7 +108,7 @@ class LocalBlobStore:
         self, *, key: str, source: Path, content_type: str, move: bool = False
     ) -> BlobInfo:
         target = self._path(key)
-        size = await asyncio.to_thread(_put, source, target, move)
+        size = await asyncio.to_thread(_put, source, target, move, self._root)
         logger.debug("stored blob %s (%d bytes)", key, size)
         return BlobInfo(key=key, size=size, content_type=content_type)
 
@@ -155,8 +157,9 @@ class LocalBlobStore:
             folder = folder.parent
 
 
-def _put(source: Path, target: Path, move: bool) -> int:
+def _put(source: Path, target: Path, move: bool, root: Path) -> int:
     size = source.stat().st_size
+    private_dir(root)  # recordings and transcripts: 0700 when the store creates its root
     target.parent.mkdir(parents=True, exist_ok=True)
     if move:
         try:

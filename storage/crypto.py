@@ -1,10 +1,14 @@
-"""Encrypts Google tokens at rest with Fernet (AES-128-CBC + HMAC-SHA256)."""
+"""Encrypts OAuth tokens (Google's, Slack's) at rest with Fernet (AES-128-CBC + HMAC-SHA256)."""
 
 from __future__ import annotations
 
 import binascii
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+# Every Fernet token starts with version byte 0x80 and a 64-bit timestamp whose high 28 bits
+# stay zero until 2106: base64 "gAAAAA". No Slack or Google token starts so.
+_CIPHERTEXT_PREFIX = "gAAAAA"
 
 
 class TokenDecryptError(ValueError):
@@ -40,12 +44,17 @@ class TokenCipher:
             return self._fernet.decrypt(ciphertext.encode("ascii")).decode()
         except (InvalidToken, UnicodeError) as exc:
             raise TokenDecryptError(
-                "stored Google token cannot be decrypted: the token key (storage.token_key) "
+                "stored token cannot be decrypted: the token key (storage.token_key) "
                 "differs from the one it was encrypted with, or the data is corrupt"
             ) from exc
 
     def __repr__(self) -> str:
         return "TokenCipher(key=<hidden>)"
+
+
+def is_ciphertext(value: str) -> bool:
+    """Whether ``value`` has the shape of `TokenCipher.encrypt` output (not a plain token)."""
+    return value.startswith(_CIPHERTEXT_PREFIX)
 
 
 def generate_key() -> str:

@@ -26,6 +26,9 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bot.core.errors import StorageUnavailable
+from storage.crypto import TokenCipher
+from storage.files import private_dir, private_sqlite_file
+from storage.slack_tokens import encrypt_plaintext_tokens
 from storage.tables import Base
 
 logger = logging.getLogger(__name__)
@@ -68,6 +71,7 @@ def create_engine(url: str) -> AsyncEngine:
         pool_recycle=1800,
         pool_timeout=10,
         connect_args={"timeout": 10},
+        hide_parameters=True,
     )
 
 
@@ -132,17 +136,25 @@ def alembic_config(*, url: str | None = None) -> Config:
     return config
 
 
-async def run_migrations(engine: AsyncEngine) -> None:
+async def run_migrations(engine: AsyncEngine, *, cipher: TokenCipher | None = None) -> None:
     """Upgrade the database to the newest migration; a no-op when already there.
 
     Runs in one transaction holding a lock (PostgreSQL advisory lock, SQLite write lock), so
     processes starting at the same time migrate one after the other.
+
+    Args:
+        engine: the database.
+        cipher: the token cipher; given, Slack tokens still stored in plain text (written
+            before they were encrypted) are encrypted in the same transaction. Alembic's
+            migrations cannot: they run without the key.
 
     Raises:
         StorageUnavailable: the database cannot be reached.
     """
     async with translate_errors(), engine.begin() as connection:
         await connection.run_sync(_upgrade_head)
+        if cipher is not None:
+            await connection.run_sync(lambda sync: encrypt_plaintext_tokens(sync, cipher=cipher))
 
 
 def _upgrade_head(connection: Connection) -> None:
@@ -166,20 +178,34 @@ def _async_url(url: str) -> URL:
 
 def _sqlite_engine(url: URL) -> AsyncEngine:
     database = url.database or ""
-    if database and database != ":memory:" and not database.startswith("file:"):
+    on_disk = bool(database) and database != ":memory:" and not database.startswith("file:")
+    if on_disk:
         try:
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            private_dir(Path(database).parent)
         except OSError as exc:
             raise StorageUnavailable(f"cannot create the database directory: {exc}") from exc
     if database and not url.query:
-        engine = create_async_engine(url, async_creator=lambda: _open_sqlite(database))
+        engine = create_async_engine(
+            url, async_creator=lambda: _open_sqlite(database), hide_parameters=True
+        )
     else:
-        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        engine = create_async_engine(
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, hide_parameters=True
+        )
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    if on_disk and url.query:
+        event.listen(engine.sync_engine, "do_connect", lambda *_: _private(database))
     return engine
 
 
+def _private(database: str) -> None:
+    """Before a connection opens the file: created 0600, so its -wal/-shm/-journal are too."""
+    if database != ":memory:" and not database.startswith("file:"):
+        private_sqlite_file(Path(database))
+
+
 async def _open_sqlite(database: str) -> aiosqlite.Connection:
+    await asyncio.to_thread(_private, database)
     connection = aiosqlite.connect(database, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
     worker = connection._thread
     worker.daemon = True  # as SQLAlchemy's default creator does: never block interpreter exit

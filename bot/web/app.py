@@ -44,6 +44,7 @@ from recorder.session import SessionOptions
 from storage.blobs import LocalBlobStore
 from storage.crypto import TokenCipher
 from storage.db import create_engine, run_migrations
+from storage.files import private_dir
 from storage.links import LinkSigner, derive_link_key
 from storage.repos.factory import build_repos
 from storage.slack_orgs import installs_for_team
@@ -81,11 +82,12 @@ def create_app(
 
 async def _runtime(app: web.Application) -> AsyncIterator[None]:
     settings, base_url = app[SETTINGS], app[BASE_URL]
+    private_dir(settings.storage.data_dir)  # 0700 before anything is written in it
     async with contextlib.AsyncExitStack() as stack:
         resources = app[RESOURCES] = Resources(stack)
         engine = create_engine(settings.storage.resolved_database_url())
         resources.close_with("database engine", engine.dispose)
-        await run_migrations(engine)
+        await run_migrations(engine, cipher=token_cipher(settings))
         google_http = app[GOOGLE_HTTP] = aiohttp.ClientSession()
         resources.close_with("Google HTTP session", google_http.close)
         slack_http = slack_app.http_session()
@@ -129,13 +131,17 @@ def _close_at_shutdown(resources: Resources, runtime: Runtime) -> None:
 
 
 def _slack_ports(
-    settings: Settings, *, engine: AsyncEngine, session: aiohttp.ClientSession
+    settings: Settings,
+    *,
+    engine: AsyncEngine,
+    session: aiohttp.ClientSession,
+    cipher: TokenCipher,
 ) -> slack_app.SlackPorts | None:
     """The Slack side's clients and ports, when Slack is configured."""
     if not settings.slack.configured:
         return None
     client_id = settings.slack.client_id or "single-workspace"
-    installations, states = build_slack_stores(engine=engine, client_id=client_id)
+    installations, states = build_slack_stores(engine=engine, client_id=client_id, cipher=cipher)
     return slack_app.ports(
         settings.slack,
         session=session,
@@ -152,11 +158,9 @@ def _wire(
     google_http: aiohttp.ClientSession,
     slack_http: aiohttp.ClientSession,
 ) -> Runtime:
-    key = settings.storage.token_key
-    if key is None:
-        raise RuntimeError("MEETBOT_STORAGE_TOKEN_KEY is required")
-    repos = build_repos(engine=engine, cipher=TokenCipher(key=key.get_secret_value()))
-    slack = _slack_ports(settings, engine=engine, session=slack_http)
+    cipher = token_cipher(settings)
+    repos = build_repos(engine=engine, cipher=cipher)
+    slack = _slack_ports(settings, engine=engine, session=slack_http, cipher=cipher)
     oauth = HttpGoogleOAuth(
         settings=settings.google,
         redirect_uri=base_url + pages.GOOGLE_CALLBACK_PATH,
@@ -289,6 +293,14 @@ def _wire(
             supervisor=supervisor,
         ),
     )
+
+
+def token_cipher(settings: Settings) -> TokenCipher:
+    """The cipher of every token stored (Google's and Slack's), from the token key."""
+    key = settings.storage.token_key
+    if key is None:
+        raise RuntimeError("MEETBOT_STORAGE_TOKEN_KEY is required")
+    return TokenCipher(key=key.get_secret_value())
 
 
 def session_options(settings: Settings) -> SessionOptions:

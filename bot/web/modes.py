@@ -12,16 +12,20 @@ from typing import Any
 from bot.settings import Settings
 from bot.web import server
 from bot.web.runtime import RUNTIME
+from storage.crypto import TokenCipher
 from storage.db import create_engine, run_migrations
 
 logger = logging.getLogger(__name__)
 
 
 async def upgrade_database(settings: Settings) -> None:
-    """Apply migrations up to head (they also run at every start)."""
+    """Apply migrations up to head (they also run at every start); with the token key set,
+    Slack tokens an older version stored in plain text are encrypted too."""
+    key = settings.storage.token_key
+    cipher = TokenCipher(key=key.get_secret_value()) if key is not None else None
     engine = create_engine(settings.storage.resolved_database_url())
     try:
-        await run_migrations(engine)
+        await run_migrations(engine, cipher=cipher)
     finally:
         await engine.dispose()
     logger.info("database is at the latest migration")

@@ -11,6 +11,7 @@ from bot.settings import ArtifactsSettings, GChatSettings, GoogleSettings, Setti
 from bot.web import server
 from sandbox.app import SandboxConfig, add_sandbox_routes, build_sandbox
 from storage.crypto import generate_key
+from storage.files import write_private
 
 logger = logging.getLogger(__name__)
 
@@ -20,10 +21,8 @@ def _token_key(data_dir: Path) -> str:
     path = data_dir / "sandbox-token.key"
     if path.exists():
         return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
     key = generate_key()
-    path.write_text(key)
-    path.chmod(0o600)
+    write_private(path, key)  # 0600 before the key is written; the data dir 0700
     return key
 
 

@@ -9,6 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.slack.installs import SlackClients
+from storage.crypto import TokenCipher
 from storage.slack_orgs import InstallKey, installs_for_team
 from storage.slack_stores import build_slack_stores
 
@@ -86,8 +87,10 @@ def _stored(enterprise_id: str | None, team_id: str | None, *, org_wide: bool) -
     )
 
 
-async def test_a_team_is_served_by_its_own_install_or_an_org_wide_one(engine: AsyncEngine) -> None:
-    installations, _ = build_slack_stores(engine=engine, client_id="c")
+async def test_a_team_is_served_by_its_own_install_or_an_org_wide_one(
+    engine: AsyncEngine, cipher: TokenCipher
+) -> None:
+    installations, _ = build_slack_stores(engine=engine, client_id="c", cipher=cipher)
     await installations.async_save_bot(_stored(None, "T0OWN", org_wide=False))
     await installations.async_save_bot(_stored("E0GRID", "T0GRIDWS", org_wide=False))
     await installations.async_save_bot(_stored("E0ORG", None, org_wide=True))

@@ -13,7 +13,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-from sqlalchemy import Connection, MetaData, Table, inspect, text
+from sqlalchemy import Connection, MetaData, Table, Text, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.core.errors import StorageUnavailable
 from storage.db import alembic_config, create_engine, run_migrations, translate_errors
 from storage.slack_stores import SLACK_TABLES
+from storage.slack_tokens import TOKEN_COLUMNS
 from storage.tables import Base
 
 OUR_TABLES = {
@@ -93,19 +94,29 @@ async def test_schema_matches_table_definitions(engine: AsyncEngine) -> None:
 
 @pytest.mark.parametrize("reference", _slack_reference(), ids=lambda table: table.name)
 async def test_slack_tables_match_slack_sdk(engine: AsyncEngine, reference: Table) -> None:
-    def shapes(connection: Connection) -> tuple[set[Any], set[Any]]:
+    # as slack_sdk builds them, but token columns are text (0004): they hold ciphertext
+    def shapes(connection: Connection) -> tuple[set[Any], set[Any], set[str]]:
         dialect = connection.dialect
         migrated = {
             (c["name"], c["type"].compile(dialect=dialect), c["nullable"])
             for c in inspect(connection).get_columns(reference.name)
         }
-        expected = {(c.name, c.type.compile(dialect=dialect), c.nullable) for c in reference.c}
-        return migrated, expected
+        expected = {
+            (
+                c.name,
+                (Text() if c.name in TOKEN_COLUMNS else c.type).compile(dialect=dialect),
+                c.nullable,
+            )
+            for c in reference.c
+        }
+        indexes = {index["name"] or "" for index in inspect(connection).get_indexes(reference.name)}
+        return migrated, expected, indexes
 
     async with engine.connect() as connection:
-        migrated, expected = await connection.run_sync(shapes)
+        migrated, expected, indexes = await connection.run_sync(shapes)
 
     assert migrated == expected
+    assert indexes == {index.name for index in reference.indexes}
 
 
 async def test_downgrade_to_base_and_back(engine: AsyncEngine) -> None:

@@ -1,4 +1,4 @@
-"""Slack's SQLAlchemy stores on the migrated SQLite and PostgreSQL databases."""
+"""Slack's SQLAlchemy stores (tokens encrypted) on the migrated SQLite and PostgreSQL databases."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import time
 from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.crypto import TokenCipher
 from storage.slack_stores import build_slack_stores
 
 INSTALLATION = Installation(
@@ -25,8 +26,8 @@ INSTALLATION = Installation(
 )
 
 
-async def test_installation_round_trips(engine: AsyncEngine) -> None:
-    installations, _ = build_slack_stores(engine=engine, client_id="111.222")
+async def test_installation_round_trips(engine: AsyncEngine, cipher: TokenCipher) -> None:
+    installations, _ = build_slack_stores(engine=engine, client_id="111.222", cipher=cipher)
 
     await installations.async_save(INSTALLATION)
     bot = await installations.async_find_bot(enterprise_id=None, team_id="T1")
@@ -40,17 +41,19 @@ async def test_installation_round_trips(engine: AsyncEngine) -> None:
     assert await installations.async_find_bot(enterprise_id=None, team_id="T2") is None
 
 
-async def test_installations_are_scoped_by_client_id(engine: AsyncEngine) -> None:
-    installations, _ = build_slack_stores(engine=engine, client_id="111.222")
-    other, _ = build_slack_stores(engine=engine, client_id="333.444")
+async def test_installations_are_scoped_by_client_id(
+    engine: AsyncEngine, cipher: TokenCipher
+) -> None:
+    installations, _ = build_slack_stores(engine=engine, client_id="111.222", cipher=cipher)
+    other, _ = build_slack_stores(engine=engine, client_id="333.444", cipher=cipher)
 
     await installations.async_save(INSTALLATION)
 
     assert await other.async_find_bot(enterprise_id=None, team_id="T1") is None
 
 
-async def test_delete_installation(engine: AsyncEngine) -> None:
-    installations, _ = build_slack_stores(engine=engine, client_id="111.222")
+async def test_delete_installation(engine: AsyncEngine, cipher: TokenCipher) -> None:
+    installations, _ = build_slack_stores(engine=engine, client_id="111.222", cipher=cipher)
     await installations.async_save(INSTALLATION)
 
     await installations.async_delete_installation(enterprise_id=None, team_id="T1")
@@ -60,8 +63,8 @@ async def test_delete_installation(engine: AsyncEngine) -> None:
     assert await installations.async_find_bot(enterprise_id=None, team_id="T1") is None
 
 
-async def test_oauth_state_is_single_use(engine: AsyncEngine) -> None:
-    _, states = build_slack_stores(engine=engine, client_id="111.222")
+async def test_oauth_state_is_single_use(engine: AsyncEngine, cipher: TokenCipher) -> None:
+    _, states = build_slack_stores(engine=engine, client_id="111.222", cipher=cipher)
 
     state = await states.async_issue()
 
@@ -70,8 +73,8 @@ async def test_oauth_state_is_single_use(engine: AsyncEngine) -> None:
     assert await states.async_consume("unknown") is False
 
 
-async def test_oauth_state_expires(engine: AsyncEngine) -> None:
-    _, states = build_slack_stores(engine=engine, client_id="111.222", state_ttl=-1)
+async def test_oauth_state_expires(engine: AsyncEngine, cipher: TokenCipher) -> None:
+    _, states = build_slack_stores(engine=engine, client_id="111.222", cipher=cipher, state_ttl=-1)
 
     state = await states.async_issue()
 

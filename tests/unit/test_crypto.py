@@ -1,10 +1,10 @@
-"""TokenCipher: Fernet encryption of Google tokens."""
+"""TokenCipher: Fernet encryption of the Google and Slack tokens stored."""
 
 from __future__ import annotations
 
 import pytest
 
-from storage.crypto import TokenCipher, TokenDecryptError, generate_key
+from storage.crypto import TokenCipher, TokenDecryptError, generate_key, is_ciphertext
 
 
 def test_round_trip_and_ciphertext_hides_plaintext() -> None:
@@ -60,3 +60,18 @@ def test_repr_hides_key() -> None:
     key = generate_key()
 
     assert key not in repr(TokenCipher(key=key))
+
+
+def test_ciphertext_is_told_from_plain_tokens() -> None:
+    cipher = TokenCipher(key=generate_key())
+
+    assert is_ciphertext(cipher.encrypt("xoxb-1-2"))
+    assert is_ciphertext(cipher.encrypt(""))
+    for plain in (
+        "xoxb-1-2",
+        "xoxe.xoxp-1-abc",
+        "ya29.a0Af",
+        "1//0gAb",
+        "https://hooks.slack.com/x",
+    ):
+        assert not is_ciphertext(plain)
