@@ -43,6 +43,11 @@ class TaskSupervisor:
             logger.error("background task %s failed", task.get_name(), exc_info=exc)
 
     @property
+    def can_start_now(self) -> bool:
+        """Whether work spawned now would start at once rather than queue for a slot."""
+        return not self._slots.locked()
+
+    @property
     def pending(self) -> int:
         return len(self._tasks)
 
