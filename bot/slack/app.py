@@ -79,6 +79,9 @@ def build_app(
         "request_verification_enabled": secret is not None,
         "client": web_client(settings),
         "raise_error_for_unhandled_request": False,
+        # Listeners ack within their bounded window (bot.ack_window) and hand slow work to the
+        # supervisor, so Bolt may await them: no unowned listener task, no 10 ms ack polling.
+        "process_before_response": True,
     }
     if settings.bot_token is not None:
         app = AsyncApp(token=settings.bot_token.get_secret_value(), **common)  # type: ignore[arg-type]
