@@ -89,3 +89,19 @@ async def test_work_that_must_queue_for_a_slot_is_acked_at_once() -> None:
     await supervisor.join()
     assert log == ["rest done"]  # it ran once its turn came; its answer went elsewhere
     assert not window.offer("again")
+
+
+async def test_work_spawned_in_the_same_step_counts_against_the_slots() -> None:
+    supervisor = TaskSupervisor(concurrency=2)
+    gate = asyncio.Event()
+
+    async def wait() -> None:
+        await gate.wait()
+
+    supervisor.spawn(wait(), name="a")
+    assert supervisor.can_start_now
+    supervisor.spawn(wait(), name="b")  # neither has run yet, both hold a slot already
+    assert not supervisor.can_start_now
+    gate.set()
+    await supervisor.join()
+    assert supervisor.can_start_now
