@@ -42,9 +42,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def _spawn(args: list[str], env: dict[str, str], ready: str) -> asyncio.subprocess.Process:
+async def _spawn(
+    args: list[str], env: dict[str, str], ready: str, *, root: Path = ROOT
+) -> asyncio.subprocess.Process:
     proc = await asyncio.create_subprocess_exec(
-        *args, env=env, cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
+        *args, env=env, cwd=root, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
     )
     assert proc.stdout is not None
     deadline = time.monotonic() + 60
@@ -60,9 +62,17 @@ async def _spawn(args: list[str], env: dict[str, str], ready: str) -> asyncio.su
 
 @contextlib.asynccontextmanager
 async def stack(
-    data_dir: Path, *, extra_env: dict[str, str] | None = None, pids: list[int] | None = None
+    data_dir: Path,
+    *,
+    extra_env: dict[str, str] | None = None,
+    pids: list[int] | None = None,
+    root: Path = ROOT,
 ) -> AsyncIterator[tuple[str, str]]:
-    """Start emulators and bot; yield (bot_url, emulators_url)."""
+    """Start emulators and bot; yield (bot_url, emulators_url).
+
+    ``root`` is the checkout whose code runs (``python -m bot`` from there): another one
+    measures another version of the bot with this benchmark.
+    """
     emu_port, bot_port = free_port(), free_port()
     bot_url, emu_url = f"http://127.0.0.1:{bot_port}", f"http://127.0.0.1:{emu_port}"
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("MEETBOT_")}
@@ -71,6 +81,7 @@ async def stack(
         [*MEETBOT, "emulators", "--port", str(emu_port), "--bot-url", bot_url],
         base_env,
         "emulators on",
+        root=root,
     )
     procs = [emu]
     try:
@@ -87,7 +98,8 @@ async def stack(
         env["MEETBOT_STORAGE_TOKEN_KEY"] = _key()
         env["MEETBOT_HTTP_PUBLIC_URL"] = bot_url
         env.update(extra_env or {})
-        bot = await _spawn([*MEETBOT, "serve", "--port", str(bot_port)], env, "listening on")
+        serve = [*MEETBOT, "serve", "--port", str(bot_port)]
+        bot = await _spawn(serve, env, "listening on", root=root)
         procs.append(bot)
         if pids is not None:
             pids[:] = [bot.pid, emu.pid]

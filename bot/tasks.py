@@ -19,6 +19,7 @@ class TaskSupervisor:
         self._closing = False
         # Bounded so a burst of commands queues instead of starving the acks (and the GIL).
         self._slots = asyncio.Semaphore(concurrency)
+        self._concurrency = concurrency
 
     def spawn(self, coro: Coroutine[Any, Any, None], *, name: str) -> asyncio.Task[None]:
         """Run ``coro`` in the background; its exception is logged, never lost."""
@@ -41,6 +42,14 @@ class TaskSupervisor:
         exc = task.exception()
         if exc is not None:
             logger.error("background task %s failed", task.get_name(), exc_info=exc)
+
+    @property
+    def can_start_now(self) -> bool:
+        """Whether work spawned now would start at once rather than queue for a slot.
+
+        Counts the tasks spawned but not yet running too: they take their slot first.
+        """
+        return len(self._tasks) < self._concurrency
 
     @property
     def pending(self) -> int:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
+from bot.ack_window import ACK_WINDOW_SECONDS, run_within_window
 from bot.core import commands as c
 from bot.core import messages
 from bot.core.replies import Action
@@ -19,10 +19,8 @@ from bot.tasks import TaskSupervisor
 
 logger = logging.getLogger(__name__)
 
-# Answered in the HTTP response: they only read the database, well inside Chat's 30 s.
-QUICK = (c.Help, c.Connect, c.ListMeetings)
-# How long a quick command may take before its answer goes through the API instead.
-SYNC_WINDOW_SECONDS = 25.0
+# Every command runs through the same acknowledgement window as Slack's (bot.ack_window):
+# its first private answer within the window is the HTTP response, the rest uses the API.
 _PRESSABLE = {a.value: a for a in (Action.RECORD, Action.STOP, Action.STATUS)}
 
 Body = dict[str, Any]
@@ -39,7 +37,7 @@ class ChatDispatcher:
         supervisor: TaskSupervisor,
         command_id: int,
         targets: render.ButtonTargets,
-        window_seconds: float = SYNC_WINDOW_SECONDS,
+        window_seconds: float = ACK_WINDOW_SECONDS,
     ) -> None:
         self._service = service
         self._api = api
@@ -72,34 +70,21 @@ class ChatDispatcher:
         inv = Invocation(
             user=chat_user(event), channel_id=event.space.name, direct=event.space.direct
         )
-        if not isinstance(command, QUICK):
-            work = self._service.handle(inv, command, self._reply(event))
-            self._supervisor.spawn(work, name=f"gchat-{type(command).__name__}")
-            return responses.ack()
         window = SyncWindow()
-        work = self._service.handle(inv, command, self._reply(event, window))
-        task = self._supervisor.spawn(work, name=f"gchat-{type(command).__name__}")
-        return await self._within_window(window, task)
+        answer = await run_within_window(
+            self._service.handle(inv, command, self._reply(event, window)),
+            window=window,
+            supervisor=self._supervisor,
+            name=f"gchat-{type(command).__name__}",
+            seconds=self._window_seconds,
+        )
+        return answer if answer is not None else responses.ack()
 
     def _parse(self, event: ChatEvent) -> c.Command:
         if event.kind is EventKind.COMMAND and event.command_id != self._command_id:
             logger.info("unknown Chat command id %s", event.command_id)
             return c.Help(problem="I don't know that command.")
         return c.parse(event.text)
-
-    async def _within_window(self, window: SyncWindow, task: asyncio.Task[None]) -> Body:
-        """The first answer, or ``{}`` once the work ends or the window passes."""
-        pending: set[asyncio.Future[Any]] = {window.answer, task}
-        await asyncio.wait(
-            pending,
-            timeout=self._window_seconds,
-            return_when=asyncio.FIRST_COMPLETED,
-        )
-        window.close()
-        if window.answer.done():
-            return window.answer.result()
-        window.answer.cancel()
-        return responses.ack()
 
     def _click(self, event: ChatEvent) -> Body:
         action = event.action or ""

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
+from bot.ack_window import AnswerWindow
 from bot.core.errors import ChatPlatformError
 from bot.core.model import CardRef, ChatUser
 from bot.core.replies import MeetingCard, Reply
@@ -18,26 +18,8 @@ logger = logging.getLogger(__name__)
 TEAM = "chat"  # Chat user and space names are global: one "team" for the whole app
 
 
-class SyncWindow:
-    """Carries one answer into the HTTP response while the request is still open.
-
-    Chat takes one synchronous answer per event, within 30 s. The first answer offered
-    before `close` becomes the response body; everything after goes through the API.
-    """
-
-    def __init__(self) -> None:
-        self.answer: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._open = True
-
-    def offer(self, body: dict[str, Any]) -> bool:
-        """Take ``body`` as the response if the window is still open and empty."""
-        if not self._open or self.answer.done():
-            return False
-        self.answer.set_result(body)
-        return True
-
-    def close(self) -> None:
-        self._open = False
+SyncWindow = AnswerWindow[dict[str, Any]]
+"""Chat takes one synchronous answer per event: the first private answer within the window."""
 
 
 def chat_user(event: ChatEvent) -> ChatUser:

@@ -130,6 +130,9 @@ def build_app(
     common = {
         "request_verification_enabled": False,
         "raise_error_for_unhandled_request": False,
+        # Listeners ack within their bounded window (bot.ack_window) and hand slow work to the
+        # supervisor, so Bolt may await them: no unowned listener task, no 10 ms ack polling.
+        "process_before_response": True,
     }
     if settings.bot_token is not None:
         token = settings.bot_token.get_secret_value()

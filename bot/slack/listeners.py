@@ -1,4 +1,4 @@
-"""Bolt listeners: turn Slack payloads into neutral commands, ack fast, run the core."""
+"""Bolt listeners: turn Slack payloads into neutral commands, run the core, ack in a window."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import logging
 import re
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.ack_window import ACK_WINDOW_SECONDS, AnswerWindow, run_within_window
 from bot.core import commands as c
 from bot.core.model import ChatUser
 from bot.core.ports import EventDedupe
@@ -20,40 +21,22 @@ from bot.tasks import TaskSupervisor
 
 logger = logging.getLogger(__name__)
 
-# Answered inside the ack: they only touch the database, so they fit Slack's 3 s window and
-# the person sees the answer at once.
-INSTANT = (
-    c.Help,
-    c.Connect,
-    c.ListMeetings,
-    c.RecordMeeting,
-    c.StopRecording,
-    c.ShowTranscript,
-    c.DeleteMeeting,
-    c.ChangeSettings,
-)
 _BUTTONS = re.compile(r"^meet_(record|stop|end|status)$")
+
+AckBody = dict[str, Any]
 
 
 class AckingReply:
-    """A SlackReply whose first ephemeral message becomes the ack's body."""
+    """A SlackReply whose first ephemeral message, offered within the window, is the ack."""
 
-    def __init__(self, *, ack: Any, inner: SlackReply) -> None:
-        self._ack = ack
+    def __init__(self, *, window: AnswerWindow[AckBody], inner: SlackReply) -> None:
+        self._window = window
         self._inner = inner
-        self._acked = False
 
     async def ephemeral(self, *, reply: Reply) -> None:
-        if self._acked:
-            await self._inner.ephemeral(reply=reply)
+        if self._window.offer({"text": reply_text(reply), "blocks": reply_blocks(reply)}):
             return
-        self._acked = True
-        await self._ack(text=reply_text(reply), blocks=reply_blocks(reply))
-
-    async def finish(self) -> None:
-        if not self._acked:
-            self._acked = True
-            await self._ack()
+        await self._inner.ephemeral(reply=reply)
 
     async def post_card(self, *, card: MeetingCard) -> Any:
         return await self._inner.post_card(card=card)
@@ -76,61 +59,105 @@ def _invocation(team_id: str, user_id: str, channel_id: str) -> Invocation:
     return Invocation(user=user, channel_id=channel_id, direct=channel_id.startswith("D"))
 
 
+def _where(context: AsyncBoltContext, team: Any, channel: Any = None) -> Invocation | None:
+    """Who asked where (Bolt's extraction unless the payload says better); None if unknown."""
+    team_id = team if isinstance(team, str) and team else context.team_id
+    channel_id = context.channel_id or (channel if isinstance(channel, str) else None)
+    if not (team_id and context.user_id and channel_id):
+        logger.warning("Slack payload without a team, user or channel; acknowledged, not run")
+        return None
+    return _invocation(team_id, context.user_id, channel_id)
+
+
+def _field(body: dict[str, Any], key: str, name: str) -> Any:
+    """``body[key][name]`` when ``body[key]`` is an object, else None."""
+    inner = body.get(key)
+    return inner.get(name) if isinstance(inner, dict) else None
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
 def register(
-    app: AsyncApp, *, service: MeetingService, dedupe: EventDedupe, supervisor: TaskSupervisor
+    app: AsyncApp,
+    *,
+    service: MeetingService,
+    dedupe: EventDedupe,
+    supervisor: TaskSupervisor,
+    ack_window: float = ACK_WINDOW_SECONDS,
 ) -> None:
     """Attach the `/meet` command, `app_mention` and button listeners to ``app``."""
 
     @app.command(re.compile(r"^/meet"))
     async def on_command(
-        ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Respond
+        ack: AsyncAck,
+        body: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
+        respond: Respond,
     ) -> None:
-        inv = _invocation(body["team_id"], body["user_id"], body["channel_id"])
-        command = c.parse(body.get("text", ""))
+        inv = _where(context, body.get("team_id"))
+        if inv is None:
+            await ack()
+            return
+        command = c.parse(_text(body.get("text")))
         reply = SlackReply(
             client=client, channel_id=inv.channel_id, user_id=inv.user.user_id, respond=respond
         )
-        if isinstance(command, INSTANT):
-            acking = AckingReply(ack=ack, inner=reply)
-            await service.handle(inv, command, acking)
-            await acking.finish()
-            return
-        await ack()
-        supervisor.spawn(service.handle(inv, command, reply), name=f"slack-command-{inv.user}")
+        window = AnswerWindow[AckBody]()
+        answer = await run_within_window(
+            service.handle(inv, command, AckingReply(window=window, inner=reply)),
+            window=window,
+            supervisor=supervisor,
+            name=f"slack-{type(command).__name__}",
+            seconds=ack_window,
+        )
+        await (ack(**answer) if answer is not None else ack())
 
     @app.event("app_mention")
     async def on_mention(
-        body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
+        body: dict[str, Any],
+        event: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
     ) -> None:
         if not await dedupe.first_time(key=f"slack:{body.get('team_id')}:{body.get('event_id')}"):
             logger.info("duplicate event %s ignored", body.get("event_id"))
             return
-        team = body.get("team_id") or event.get("team", "")
-        inv = _invocation(team, event["user"], event["channel"])
+        inv = _where(context, body.get("team_id") or event.get("team"))
+        if inv is None:
+            return
         reply = SlackReply(
             client=client, channel_id=inv.channel_id, user_id=inv.user.user_id, respond=None
         )
-        command = c.parse(event.get("text", ""))
+        command = c.parse(_text(event.get("text")))
         supervisor.spawn(service.handle(inv, command, reply), name="slack-mention")
 
     @app.action(_BUTTONS)
     async def on_button(
-        ack: Any,
+        ack: AsyncAck,
         body: dict[str, Any],
-        action: dict[str, Any],
+        action: dict[str, Any] | None,
+        context: AsyncBoltContext,
         client: AsyncWebClient,
         respond: Respond,
     ) -> None:
+        # A click's ack body is not shown to anyone: acknowledge first, answer via response_url.
         await ack()
-        team = (body.get("team") or {}).get("id") or body["user"].get("team_id", "")
-        channel = (body.get("channel") or {}).get("id") or body["container"]["channel_id"]
-        inv = _invocation(team, body["user"]["id"], channel)
+        team = _field(body, "team", "id") or _field(body, "user", "team_id")
+        inv = _where(context, team, _field(body, "container", "channel_id"))
+        if inv is None:
+            return
         reply = SlackReply(
-            client=client, channel_id=channel, user_id=inv.user.user_id, respond=respond
+            client=client, channel_id=inv.channel_id, user_id=inv.user.user_id, respond=respond
         )
-        press = service.press(inv, Action(action["action_id"]), action.get("value", ""), reply)
-        supervisor.spawn(press, name=f"slack-button-{action['action_id']}")
+        action_id = _text((action or {}).get("action_id"))
+        if not _BUTTONS.match(action_id) or action is None:
+            return  # Bolt matched the listener on this id; only an odd payload gets here
+        press = service.press(inv, Action(action_id), _text(action.get("value")), reply)
+        supervisor.spawn(press, name=f"slack-button-{action_id}")
 
     @app.action(re.compile(rf"^(meet_join|{LINK_ACTION_PREFIX}\d+)$"))
-    async def on_link_button(ack: Any) -> None:
+    async def on_link_button(ack: AsyncAck) -> None:
         await ack()  # link buttons still send block_actions; unacked they show a warning

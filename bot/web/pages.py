@@ -1,4 +1,4 @@
-"""Small HTTP endpoints: health, and the page Google sends people back to after sign-in."""
+"""Small HTTP endpoints: readiness (`/healthz`), and where Google sends people after sign-in."""
 
 from __future__ import annotations
 
@@ -24,7 +24,37 @@ def page(title: str, message: str, *, status: int = 200) -> web.Response:
     return web.Response(text=body, status=status, content_type="text/html")
 
 
+class Readiness:
+    """What start-up still waits for before the bot can serve a command.
+
+    The runtime (database migrated, services wired) is always awaited; a mode adds its own
+    steps with `hold` before the server listens and `release`s them when done (the sandbox:
+    its workspace installing the app).
+    """
+
+    def __init__(self) -> None:
+        self._held: list[str] = []
+
+    def hold(self, step: str) -> None:
+        self._held.append(step)
+
+    def release(self, step: str) -> None:
+        if step in self._held:
+            self._held.remove(step)
+
+    def waiting_for(self, app: web.Application) -> list[str]:
+        runtime = [] if RUNTIME in app else ["the runtime (database, services)"]
+        return [*runtime, *self._held]
+
+
+READINESS = web.AppKey("readiness", Readiness)
+
+
 async def healthz(request: web.Request) -> web.Response:
+    """200 once the bot can serve a command; 503 with what it still waits for before that."""
+    waiting = request.app[READINESS].waiting_for(request.app)
+    if waiting:
+        return web.json_response({"status": "starting", "waiting_for": waiting}, status=503)
     return web.json_response({"status": "ok"})
 
 
@@ -47,5 +77,6 @@ async def google_callback(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
+    app[READINESS] = Readiness()
     app.router.add_get("/healthz", healthz)
     app.router.add_get(GOOGLE_CALLBACK_PATH, google_callback)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
+from aiohttp import web
 from pydantic import SecretStr
 
 from bot.settings import ArtifactsSettings, GChatSettings, GoogleSettings, Settings, SlackSettings
 from bot.web import server
-from sandbox.app import SandboxConfig, add_sandbox_routes, build_sandbox
+from bot.web.pages import READINESS
+from sandbox.app import Sandbox, SandboxConfig, add_sandbox_routes, build_sandbox
 from storage.crypto import generate_key
 from storage.files import write_private
 
@@ -72,10 +75,25 @@ def _gchat(settings: Settings, groups: dict[str, dict[str, str]]) -> dict[str, G
     return {"gchat": GChatSettings.model_validate(merged)}
 
 
-async def start_sandbox(
-    settings: Settings, *, data_dir: Path | None = None
-) -> server.RunningServer:
-    """Start bot + stand-ins on one port and install the app through its real OAuth routes."""
+SANDBOX_INSTALL = "the sandbox workspace installing the app"
+
+
+@dataclass(frozen=True, slots=True)
+class StartingSandbox:
+    """Bot and stand-ins serving, the app not installed yet: `/healthz` answers 503."""
+
+    running: server.RunningServer
+    sandbox: Sandbox
+
+    async def install(self) -> None:
+        """Install the app through its real OAuth routes; the bot is ready after it."""
+        await self.sandbox.install(bot_base_url=self.running.base_url)
+        self.running.app[READINESS].release(SANDBOX_INSTALL)
+        logger.info("sandbox workspace installed the app")
+
+
+async def open_sandbox(settings: Settings, *, data_dir: Path | None = None) -> StartingSandbox:
+    """Start bot + stand-ins on one port, not ready until `StartingSandbox.install`."""
     sock = server.bind(settings.http.host, settings.http.port)
     base_url = settings.http.base_url(int(sock.getsockname()[1]))
     app_token = settings.slack.app_token
@@ -91,16 +109,23 @@ async def start_sandbox(
         groups=sandbox.bot_settings(base_url=base_url),
         data_dir=data_dir or settings.storage.data_dir,
     )
-    running = await server.start(
-        bot_settings,
-        sock=sock,
-        base_url=base_url,
-        extend=lambda app: add_sandbox_routes(app, sandbox),
-    )
+
+    def extend(app: web.Application) -> None:
+        add_sandbox_routes(app, sandbox)
+        app[READINESS].hold(SANDBOX_INSTALL)  # before the server listens
+
+    running = await server.start(bot_settings, sock=sock, base_url=base_url, extend=extend)
+    return StartingSandbox(running=running, sandbox=sandbox)
+
+
+async def start_sandbox(
+    settings: Settings, *, data_dir: Path | None = None
+) -> server.RunningServer:
+    """Start bot + stand-ins on one port and install the app: ready when it returns."""
+    starting = await open_sandbox(settings, data_dir=data_dir)
     try:
-        await sandbox.install(bot_base_url=base_url)
+        await starting.install()
     except BaseException:
-        await running.close()
+        await starting.running.close()
         raise
-    logger.info("sandbox workspace installed the app")
-    return running
+    return starting.running

@@ -164,7 +164,7 @@ async def test_a_refused_post_is_told_privately(connected_chat: ChatDriver) -> N
     await chat.bot.api(
         "POST", "chat/faults", {"status": 403, "count": 1, "path_regex": "/messages$"}
     )
-    assert (await chat.command("/meet new Standup"))["response"] == {}
+    await chat.command("/meet new Standup")  # told in the response, or later through the API
     texts = await chat.private_texts()
     assert any("couldn't post its card here" in t and "PERMISSION_DENIED" in t for t in texts)
     assert await chat.cards() == []
