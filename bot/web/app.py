@@ -73,6 +73,8 @@ def create_app(
     if settings.gchat.configured:
         gchat_routes.add_routes(app)
     pages.add_routes(app)
+    if settings.slack.app_token is not None:  # commands arrive only once the socket is open
+        app[pages.READINESS].hold(pages.SOCKET_MODE)
     files.add_routes(app)
     meeting_page.add_routes(app)
     if extend is not None:

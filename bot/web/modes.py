@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.settings import Settings
 from bot.web import server
+from bot.web.pages import READINESS, SOCKET_MODE
 from bot.web.runtime import RUNTIME
 from storage.crypto import TokenCipher
 from storage.db import create_engine, run_migrations
@@ -95,6 +96,7 @@ async def connect_socket_mode(running: server.RunningServer, app_token: str) -> 
         raise RuntimeError("Socket Mode needs the Slack side (MEETBOT_SLACK_* settings)")
     handler = AsyncSocketModeHandler(bolt, app_token)
     await handler.connect_async()  # type: ignore[no-untyped-call]
+    running.app[READINESS].release(SOCKET_MODE)
     return handler
 
 

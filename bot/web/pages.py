@@ -48,6 +48,7 @@ class Readiness:
 
 
 READINESS = web.AppKey("readiness", Readiness)
+SOCKET_MODE = "the Slack Socket Mode connection"
 
 
 async def healthz(request: web.Request) -> web.Response:

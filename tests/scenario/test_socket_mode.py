@@ -55,3 +55,25 @@ async def test_command_and_button_over_socket_mode(socket_bot: SandboxBot) -> No
 async def _ended(bot: SandboxBot) -> list[dict[str, Any]] | None:
     cards = await bot.cards()
     return cards if cards and "Ended at" in cards[0]["text"] else None
+
+
+async def test_health_waits_for_the_socket(tmp_path: Path) -> None:
+    """In Socket Mode commands arrive only over the socket: not ready until it is open."""
+    base = sandbox_test_settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", data_dir=tmp_path / "data"
+    )
+    slack = base.slack.model_copy(update={"app_token": SecretStr(APP_TOKEN)})
+    server = await start_sandbox(base.model_copy(update={"slack": slack}))
+    handler: Any = None
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{server.base_url}/healthz") as resp:
+                assert resp.status == 503
+                assert "the Slack Socket Mode connection" in (await resp.json())["waiting_for"]
+            handler = await connect_socket_mode(server, APP_TOKEN)
+            async with http.get(f"{server.base_url}/healthz") as resp:
+                assert resp.status == 200
+    finally:
+        if handler is not None:
+            await handler.close_async()
+        await server.close()
