@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -152,16 +153,23 @@ def sandbox_test_settings(*, database_url: str, data_dir: Path) -> Settings:
     )
 
 
-@pytest.fixture
-async def sandbox_bot(database_url: str, tmp_path: Path) -> AsyncIterator[SandboxBot]:
-    """The bot and its stand-ins on one loopback port, on SQLite and on PostgreSQL."""
-    settings = sandbox_test_settings(database_url=database_url, data_dir=tmp_path / "data")
+@contextlib.asynccontextmanager
+async def running_sandbox_bot(settings: Settings) -> AsyncIterator[SandboxBot]:
+    """The sandbox started with ``settings`` (the app installed), closed on exit."""
     server = await start_sandbox(settings)
     try:
         async with aiohttp.ClientSession() as http:
             yield SandboxBot(server=server, http=http)
     finally:
         await server.close()
+
+
+@pytest.fixture
+async def sandbox_bot(database_url: str, tmp_path: Path) -> AsyncIterator[SandboxBot]:
+    """The bot and its stand-ins on one loopback port, on SQLite and on PostgreSQL."""
+    settings = sandbox_test_settings(database_url=database_url, data_dir=tmp_path / "data")
+    async with running_sandbox_bot(settings) as bot:
+        yield bot
 
 
 @pytest.fixture

@@ -19,12 +19,11 @@ from sqlalchemy import text
 
 from bot import logs
 from bot.web.runtime import SETTINGS
-from bot.web.sandbox_mode import start_sandbox
 from sandbox.google_state import SANDBOX_CLIENT_SECRET
 from sandbox.slack_install import install_app
 from storage.crypto import is_ciphertext
 from storage.db import create_engine
-from tests.fixtures_bot import SandboxBot, eventually, sandbox_test_settings
+from tests.fixtures_bot import SandboxBot, eventually, running_sandbox_bot, sandbox_test_settings
 from tests.media import write_tone
 
 _URL = re.compile(r"https?://[^\s|>\"\\]+")
@@ -64,12 +63,8 @@ async def logged_bot(
 ) -> AsyncIterator[SandboxBot]:
     """The sandbox started (and the app installed) while DEBUG logs are captured."""
     settings = sandbox_test_settings(database_url=database_url, data_dir=tmp_path / "data")
-    server = await start_sandbox(settings)
-    try:
-        async with aiohttp.ClientSession() as http:
-            yield SandboxBot(server=server, http=http)
-    finally:
-        await server.close()
+    async with running_sandbox_bot(settings) as bot:
+        yield bot
 
 
 class _Urls:
