@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -207,7 +208,7 @@ def _private(database: str) -> None:
 async def _open_sqlite(database: str) -> aiosqlite.Connection:
     await asyncio.to_thread(_private, database)
     connection = aiosqlite.connect(database, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
-    worker = connection._thread
+    worker = _worker_thread(connection)
     worker.daemon = True  # as SQLAlchemy's default creator does: never block interpreter exit
     try:
         return await connection
@@ -216,6 +217,16 @@ async def _open_sqlite(database: str) -> aiosqlite.Connection:
         # or the worker may call back into this event loop after it has closed.
         await asyncio.to_thread(worker.join)
         raise
+
+
+def _worker_thread(connection: aiosqlite.Connection) -> threading.Thread:
+    """The thread aiosqlite will run ``connection`` on (not started until it is awaited).
+
+    The one use of aiosqlite's private parts: 0.22 has no public handle on the thread, yet
+    `_open_sqlite` needs it for the daemon flag and the join above (SQLAlchemy's own
+    aiosqlite creator reads the same attribute). Per connection, no state is shared.
+    """
+    return connection._thread
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -37,7 +37,7 @@ from bot.web import files, meeting_page, pages
 from bot.web.lifecycle import GOOGLE_HTTP, RESOURCES, Resources
 from bot.web.publisher import BlobPublisher
 from bot.web.runtime import BASE_URL, RUNTIME, SETTINGS, Runtime
-from bot.web.transcription import build_transcriber
+from bot.web.transcription import SpeechModels, build_transcriber
 from bot.web.video import build_video
 from recorder.service import Recorder
 from recorder.session import SessionOptions
@@ -187,7 +187,7 @@ def _wire(
     meet = MeetRestClient(settings=settings.google, session=google_http)
     google = GoogleAccess(accounts=repos.accounts, oauth=oauth)
     file_server = _file_server(settings)
-    transcriber = build_transcriber(settings.transcription)
+    transcriber = build_transcriber(settings.transcription, models=SpeechModels())
     recorder = Recorder(
         options=session_options(settings),
         http=google_http,

@@ -45,11 +45,17 @@ Findings (read in ``aiortc/codecs/__init__.py``, ``rtcpeerconnection.py``,
    sandbox emulator in tests too) can then negotiate VP9/AV1. aiortc's own sender encodes
    with the first negotiated codec and has no VP9/AV1 encoder, so a peer that sends video
    through aiortc's sender must keep VP8 first, or packetize itself (`packetize`).
+
+`register_video_codecs` is the one place meetbot writes that table: aiortc reads it at
+``createOffer``/``setRemoteDescription`` and offers no per-connection codec list, so the only
+other way would be a fork. The write is idempotent and serialised by `_TABLE_LOCK`
+(sessions may be built from several threads or event loops).
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,35 +90,43 @@ CODEC_PARAMETERS: dict[VideoCodec, dict[str, str | int | None]] = {
 _DYNAMIC = range(96, 128)
 _EXTMAP = re.compile(r"^a=extmap:(\d+)(?:/\w+)? (\S+)")
 _ALLOW_MIXED = "a=extmap-allow-mixed"
+_TABLE_LOCK = threading.Lock()  # guards aiortc's process-wide CODECS (finding 6)
 
 
 def register_video_codecs() -> None:
-    """Append VP9 and AV1 (each with RTX) to aiortc's video codec table (idempotent)."""
-    table = aiortc_codecs.CODECS["video"]
-    known = {c.mimeType.lower() for c in table}
-    for codec in (VideoCodec.VP9, VideoCodec.AV1):
-        if codec.mime_type.lower() in known:
-            continue
-        pt, rtx = _free_payload_types(2)
-        feedback = [
-            RTCRtcpFeedback(type="nack"),
-            RTCRtcpFeedback(type="nack", parameter="pli"),
-            RTCRtcpFeedback(type="goog-remb"),
-        ]
-        table.append(
-            RTCRtpCodecParameters(
-                mimeType=codec.mime_type,
-                clockRate=90_000,
-                payloadType=pt,
-                rtcpFeedback=feedback,
-                parameters=dict(CODEC_PARAMETERS.get(codec, {})),
-            )
-        )
-        table.append(
-            RTCRtpCodecParameters(
-                mimeType="video/rtx", clockRate=90_000, payloadType=rtx, parameters={"apt": pt}
-            )
-        )
+    """Append VP9 and AV1 (each with RTX) to aiortc's video codec table.
+
+    Idempotent and thread-safe: aiortc forces a process-wide table (finding 6), so this is
+    the one function that writes it, under `_TABLE_LOCK`.
+    """
+    with _TABLE_LOCK:
+        table = aiortc_codecs.CODECS["video"]
+        known = {c.mimeType.lower() for c in table}
+        for codec in (VideoCodec.VP9, VideoCodec.AV1):
+            if codec.mime_type.lower() not in known:
+                table.extend(_codec_entries(codec))
+
+
+def _codec_entries(codec: VideoCodec) -> list[RTCRtpCodecParameters]:
+    """``codec`` and its RTX on the next two free dynamic payload types."""
+    pt, rtx = _free_payload_types(2)
+    feedback = [
+        RTCRtcpFeedback(type="nack"),
+        RTCRtcpFeedback(type="nack", parameter="pli"),
+        RTCRtcpFeedback(type="goog-remb"),
+    ]
+    return [
+        RTCRtpCodecParameters(
+            mimeType=codec.mime_type,
+            clockRate=90_000,
+            payloadType=pt,
+            rtcpFeedback=feedback,
+            parameters=dict(CODEC_PARAMETERS.get(codec, {})),
+        ),
+        RTCRtpCodecParameters(
+            mimeType="video/rtx", clockRate=90_000, payloadType=rtx, parameters={"apt": pt}
+        ),
+    ]
 
 
 def prefer_meet_codecs(transceiver: Any) -> None:

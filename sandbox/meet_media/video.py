@@ -25,6 +25,12 @@ from sandbox.meet_media import pictures
 
 logger = logging.getLogger(__name__)
 
+# SVT-AV1 prints its whole configuration on stderr at every encoder start and takes its log
+# level only from the environment (no SVT-AV1 or FFmpeg option exists), so the sandbox
+# writes os.environ here and nowhere else: once, at import, before any encoder thread can
+# read it; a level the operator set wins.
+os.environ.setdefault("SVT_LOG", "1")
+
 FPS = 15
 LOOP_SECONDS = 4
 KEYFRAME_SECONDS = 1
@@ -140,8 +146,6 @@ def open_encoder(
     Raises:
         ValueError: the encoder refused the size or settings.
     """
-    # SVT-AV1 prints its configuration on stderr at every encoder start unless told not to
-    os.environ.setdefault("SVT_LOG", "1")
     name, options = ENCODERS[codec]
     try:
         context: Any = av.CodecContext.create(name, "w")
