@@ -21,12 +21,12 @@ from sandbox.control_google import GoogleControlApi
 from sandbox.google_control import GoogleControl, add_google_routes, bot_google_settings
 from sandbox.google_oauth import ASSERTION_VERIFIER
 from sandbox.google_state import GoogleEmulatorState
-from sandbox.slack_api import FaultInjector, SlackApi
-from sandbox.slack_install import install_app
-from sandbox.slack_oauth import SlackAuthorize
-from sandbox.slack_responses import ResponseUrls
-from sandbox.slack_socket import SocketModeHub
-from sandbox.slack_state import Enterprise, SlackWorkspace
+from sandbox.slack.api import FaultInjector, SlackApi
+from sandbox.slack.install import install_app
+from sandbox.slack.oauth import SlackAuthorize
+from sandbox.slack.responses import ResponseUrls
+from sandbox.slack.socket import SocketModeHub
+from sandbox.slack.state import Enterprise, SlackWorkspace
 
 logger = logging.getLogger(__name__)
 

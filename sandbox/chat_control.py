@@ -23,7 +23,7 @@ from sandbox.chat_state import ChatConfig, ChatState, EventFormat
 from sandbox.control import PREFIX, SandboxUrls
 from sandbox.control_http import ControlError, JsonDict, guarded, int_field, json_body, text_field
 from sandbox.google_oauth import TOKEN_PATH
-from sandbox.slack_sender import SendError
+from sandbox.slack.sender import SendError
 
 logger = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ from sandbox.chat_state import (
     rfc3339,
 )
 from sandbox.google_meet_requests import ApiError
-from sandbox.slack_sender import SendError
+from sandbox.slack.sender import SendError
 
 logger = logging.getLogger(__name__)
 

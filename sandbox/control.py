@@ -18,13 +18,13 @@ from sandbox.control_http import (
     text_field,
     user_field,
 )
-from sandbox.slack_api import METHODS, FaultInjector
-from sandbox.slack_api_chat import post_user_message
-from sandbox.slack_install import InstallError, install_app
-from sandbox.slack_responses import ResponseUrls
-from sandbox.slack_sender import SendError, SendResult, SlackSender
-from sandbox.slack_socket import SocketModeHub
-from sandbox.slack_state import BOT_USER_ID, TEAM_DOMAIN, TEAM_ID, SlackWorkspace
+from sandbox.slack.api import METHODS, FaultInjector
+from sandbox.slack.api_chat import post_user_message
+from sandbox.slack.install import InstallError, install_app
+from sandbox.slack.responses import ResponseUrls
+from sandbox.slack.sender import SendError, SendResult, SlackSender
+from sandbox.slack.socket import SocketModeHub
+from sandbox.slack.state import BOT_USER_ID, TEAM_DOMAIN, TEAM_ID, SlackWorkspace
 
 logger = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from sandbox.control import PREFIX, SandboxUrls
 from sandbox.control_http import ControlError, guarded, json_body, text_field, user_field
 from sandbox.google_control import GoogleControl, consent_url
 from sandbox.google_oauth import AUTH_PATH
-from sandbox.slack_sender import SendError, SlackSender
-from sandbox.slack_state import GENERAL, SlackWorkspace, sandbox_email
+from sandbox.slack.sender import SendError, SlackSender
+from sandbox.slack.state import GENERAL, SlackWorkspace, sandbox_email
 
 logger = logging.getLogger(__name__)
 

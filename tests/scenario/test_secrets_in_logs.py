@@ -21,7 +21,7 @@ from bot import logs
 from bot.web.runtime import SETTINGS
 from bot.web.sandbox_mode import start_sandbox
 from sandbox.google_state import SANDBOX_CLIENT_SECRET
-from sandbox.slack_install import install_app
+from sandbox.slack.install import install_app
 from storage.crypto import is_ciphertext
 from storage.db import create_engine
 from tests.fixtures_bot import SandboxBot, eventually, sandbox_test_settings

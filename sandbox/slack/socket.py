@@ -11,8 +11,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from sandbox.slack_calls import ApiCall, JsonDict, SlackApiError
-from sandbox.slack_state import SlackWorkspace
+from sandbox.slack.calls import ApiCall, JsonDict, SlackApiError
+from sandbox.slack.state import SlackWorkspace
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from sandbox.slack_state import OAuthCode, SlackWorkspace
+from sandbox.slack.state import OAuthCode, SlackWorkspace
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.slack_state import SlackWorkspace, TokenGrant
+from sandbox.slack.state import SlackWorkspace, TokenGrant
 
 JsonDict = dict[str, Any]
 

@@ -6,8 +6,8 @@ import base64
 import binascii
 import logging
 
-from sandbox.slack_calls import ApiCall, JsonDict, MethodFn, SlackApiError
-from sandbox.slack_state import (
+from sandbox.slack.calls import ApiCall, JsonDict, MethodFn, SlackApiError
+from sandbox.slack.state import (
     BOT_ID,
     TEAM_DOMAIN,
     TEAM_ID,

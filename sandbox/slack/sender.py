@@ -14,12 +14,12 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from sandbox.slack_api_chat import post_user_message
-from sandbox.slack_blocks import find_button, mention_blocks
-from sandbox.slack_messages import Message
-from sandbox.slack_responses import ResponseUrls
-from sandbox.slack_socket import SocketModeHub
-from sandbox.slack_state import BOT_USER_ID, TEAM_DOMAIN, TEAM_ID, SlackChannel, SlackWorkspace
+from sandbox.slack.api_chat import post_user_message
+from sandbox.slack.blocks import find_button, mention_blocks
+from sandbox.slack.messages import Message
+from sandbox.slack.responses import ResponseUrls
+from sandbox.slack.socket import SocketModeHub
+from sandbox.slack.state import BOT_USER_ID, TEAM_DOMAIN, TEAM_ID, SlackChannel, SlackWorkspace
 
 logger = logging.getLogger(__name__)
 

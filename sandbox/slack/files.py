@@ -7,9 +7,9 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.slack_calls import ApiCall, JsonDict, MethodFn, SlackApiError
-from sandbox.slack_messages import StoredFile
-from sandbox.slack_state import SlackChannel, SlackWorkspace
+from sandbox.slack.calls import ApiCall, JsonDict, MethodFn, SlackApiError
+from sandbox.slack.messages import StoredFile
+from sandbox.slack.state import SlackChannel, SlackWorkspace
 
 logger = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.slack_blocks import validate_blocks, with_block_ids
-from sandbox.slack_messages import Message
-from sandbox.slack_state import SlackWorkspace
+from sandbox.slack.blocks import validate_blocks, with_block_ids
+from sandbox.slack.messages import Message
+from sandbox.slack.state import SlackWorkspace
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.slack_messages import Message, StoredFile
+from sandbox.slack.messages import Message, StoredFile
 
 logger = logging.getLogger(__name__)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sandbox.slack_blocks import validate_blocks, with_block_ids
-from sandbox.slack_calls import ApiCall, JsonDict, MethodFn, SlackApiError
-from sandbox.slack_messages import Message
-from sandbox.slack_state import BOT_USER_ID, TEAM_ID, SlackChannel, SlackWorkspace
+from sandbox.slack.blocks import validate_blocks, with_block_ids
+from sandbox.slack.calls import ApiCall, JsonDict, MethodFn, SlackApiError
+from sandbox.slack.messages import Message
+from sandbox.slack.state import BOT_USER_ID, TEAM_ID, SlackChannel, SlackWorkspace
 
 logger = logging.getLogger(__name__)
 

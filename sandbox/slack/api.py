@@ -10,16 +10,16 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox import slack_api_chat, slack_api_team, slack_files
-from sandbox.slack_calls import ApiCall, JsonDict, MethodFn, SlackApiError
-from sandbox.slack_state import SlackWorkspace, TokenGrant
+from sandbox.slack import api_chat, api_team, files
+from sandbox.slack.calls import ApiCall, JsonDict, MethodFn, SlackApiError
+from sandbox.slack.state import SlackWorkspace, TokenGrant
 
 logger = logging.getLogger(__name__)
 
 METHODS: dict[str, MethodFn] = {
-    **slack_api_team.METHODS,
-    **slack_api_chat.METHODS,
-    **slack_files.METHODS,
+    **api_team.METHODS,
+    **api_chat.METHODS,
+    **files.METHODS,
 }
 
 
@@ -117,7 +117,7 @@ class SlackApi:
 
     def register(self, app: web.Application) -> None:
         app.router.add_route("*", "/sandbox/slack/api/{method}", self.handle)
-        slack_files.FileRoutes(workspace=self._workspace).register(app)
+        files.FileRoutes(workspace=self._workspace).register(app)
 
     async def handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -141,7 +141,7 @@ class SlackApi:
         args = await read_args(request)
         token = bearer_token(request.headers, args)
         grant = None
-        if method not in slack_api_team.PUBLIC_METHODS:
+        if method not in api_team.PUBLIC_METHODS:
             grant = authenticate(self._workspace, token)
             # app-level tokens only open Socket Mode connections
             if grant.token.startswith("xapp-") != (method in self._app_methods):
