@@ -12,12 +12,12 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from sandbox.chat_api import add_chat_api_routes
 from sandbox.chat_control import ChatControl, bot_gchat_settings
-from sandbox.chat_keys import add_cert_routes
-from sandbox.chat_state import ChatState
 from sandbox.control import SandboxUrls, SlackControl, bot_slack_settings
 from sandbox.control_google import GoogleControlApi
+from sandbox.gchat.api import add_chat_api_routes
+from sandbox.gchat.keys import add_cert_routes
+from sandbox.gchat.state import ChatState
 from sandbox.google_control import GoogleControl, add_google_routes, bot_google_settings
 from sandbox.google_oauth import ASSERTION_VERIFIER
 from sandbox.google_state import GoogleEmulatorState

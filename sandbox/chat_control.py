@@ -10,18 +10,18 @@ from typing import Any, cast
 import aiohttp
 from aiohttp import web
 
-from sandbox.chat_api import CHAT_PREFIX
-from sandbox.chat_keys import (
+from sandbox.control import PREFIX, SandboxUrls
+from sandbox.control_http import ControlError, JsonDict, guarded, int_field, json_body, text_field
+from sandbox.gchat.api import CHAT_PREFIX
+from sandbox.gchat.keys import (
     CHAT_CERTS_PATH,
     CHAT_ISSUER,
     ID_TOKEN_CERTS_PATH,
     ChatKeys,
     default_keys,
 )
-from sandbox.chat_sender import ChatSender, ChatSendResult
-from sandbox.chat_state import ChatConfig, ChatState, EventFormat
-from sandbox.control import PREFIX, SandboxUrls
-from sandbox.control_http import ControlError, JsonDict, guarded, int_field, json_body, text_field
+from sandbox.gchat.sender import ChatSender, ChatSendResult
+from sandbox.gchat.state import ChatConfig, ChatState, EventFormat
 from sandbox.google_oauth import TOKEN_PATH
 from sandbox.slack.sender import SendError
 

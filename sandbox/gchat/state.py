@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sandbox.chat_keys import ChatKeys, default_keys
+from sandbox.gchat.keys import ChatKeys, default_keys
 from sandbox.google_state import Fault
 
 Json = dict[str, Any]

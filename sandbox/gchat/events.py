@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.chat_state import APP_NAME, APP_USER, ChatMessage, ChatSpace, ChatState, ChatUser
+from sandbox.gchat.state import APP_NAME, APP_USER, ChatMessage, ChatSpace, ChatState, ChatUser
 
 Json = dict[str, Any]
 APP_MENTION = f"@{APP_NAME}"

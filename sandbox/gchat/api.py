@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from sandbox.chat_rules import (
+from sandbox.gchat.rules import (
     SCOPE_BOT,
     Json,
     chat_method,
@@ -21,7 +21,7 @@ from sandbox.chat_rules import (
     reply_option,
     settable,
 )
-from sandbox.chat_state import APP_USER, ChatMessage, ChatSpace, ChatState, rfc3339
+from sandbox.gchat.state import APP_USER, ChatMessage, ChatSpace, ChatState, rfc3339
 from sandbox.google_meet_requests import ApiError, insufficient_scopes, unauthenticated
 from sandbox.google_state import GoogleEmulatorState
 

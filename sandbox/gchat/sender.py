@@ -10,7 +10,7 @@ from typing import Any
 
 import aiohttp
 
-from sandbox.chat_events import (
+from sandbox.gchat.events import (
     APP_MENTION,
     Interaction,
     addon_event,
@@ -19,9 +19,9 @@ from sandbox.chat_events import (
     mention_annotation,
     slash_annotation,
 )
-from sandbox.chat_keys import CHAT_ISSUER
-from sandbox.chat_rules import SETTABLE, parse_message, settable
-from sandbox.chat_state import (
+from sandbox.gchat.keys import CHAT_ISSUER
+from sandbox.gchat.rules import SETTABLE, parse_message, settable
+from sandbox.gchat.state import (
     APP_USER,
     ChatMessage,
     ChatSpace,
