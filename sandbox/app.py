@@ -18,9 +18,9 @@ from sandbox.control_google import GoogleControlApi
 from sandbox.gchat.api import add_chat_api_routes
 from sandbox.gchat.keys import add_cert_routes
 from sandbox.gchat.state import ChatState
+from sandbox.google.oauth import ASSERTION_VERIFIER
+from sandbox.google.state import GoogleEmulatorState
 from sandbox.google_control import GoogleControl, add_google_routes, bot_google_settings
-from sandbox.google_oauth import ASSERTION_VERIFIER
-from sandbox.google_state import GoogleEmulatorState
 from sandbox.slack.api import FaultInjector, SlackApi
 from sandbox.slack.install import install_app
 from sandbox.slack.oauth import SlackAuthorize

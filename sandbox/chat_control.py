@@ -22,7 +22,7 @@ from sandbox.gchat.keys import (
 )
 from sandbox.gchat.sender import ChatSender, ChatSendResult
 from sandbox.gchat.state import ChatConfig, ChatState, EventFormat
-from sandbox.google_oauth import TOKEN_PATH
+from sandbox.google.oauth import TOKEN_PATH
 from sandbox.slack.sender import SendError
 
 logger = logging.getLogger(__name__)

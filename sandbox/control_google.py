@@ -17,8 +17,8 @@ from aiohttp import web
 
 from sandbox.control import PREFIX, SandboxUrls
 from sandbox.control_http import ControlError, guarded, json_body, text_field, user_field
+from sandbox.google.oauth import AUTH_PATH
 from sandbox.google_control import GoogleControl, consent_url
-from sandbox.google_oauth import AUTH_PATH
 from sandbox.slack.sender import SendError, SlackSender
 from sandbox.slack.state import GENERAL, SlackWorkspace, sandbox_email
 

@@ -11,19 +11,19 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from aiohttp import web
 
 from sandbox.control_http import ControlError
+from sandbox.google.oauth import AUTH_PATH, REVOKE_PATH, TOKEN_PATH, add_oauth_routes
+from sandbox.google.state import (
+    SANDBOX_CLIENT_ID,
+    SANDBOX_CLIENT_SECRET,
+    GoogleEmulatorState,
+    subject_for,
+)
 from sandbox.google_meet_store import (
     ConferenceRecordState,
     ConferenceStateError,
     ParticipantSpec,
     SpaceRecord,
     UnknownParticipant,
-)
-from sandbox.google_oauth import AUTH_PATH, REVOKE_PATH, TOKEN_PATH, add_oauth_routes
-from sandbox.google_state import (
-    SANDBOX_CLIENT_ID,
-    SANDBOX_CLIENT_SECRET,
-    GoogleEmulatorState,
-    subject_for,
 )
 from sandbox.meet_media import samples
 from sandbox.meet_media.hub import VIDEO_CODECS, VIDEO_SIZES, parse_video_size

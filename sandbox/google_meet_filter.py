@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Literal
 
-from sandbox.google_meet_requests import ApiError
+from sandbox.google.errors import ApiError
 
 FieldKind = Literal["string", "time"]
 

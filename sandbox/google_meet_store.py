@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sandbox.google_time import rfc3339 as rfc3339  # re-exported for the media emulator
+from sandbox.google.time import rfc3339 as rfc3339  # re-exported for the media emulator
 from sandbox.meet_artifacts import MeetArtifacts
 
 logger = logging.getLogger(__name__)

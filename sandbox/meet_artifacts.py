@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
-from sandbox.google_time import rfc3339
+from sandbox.google.time import rfc3339
 
 if TYPE_CHECKING:
     from sandbox.google_meet_store import ConferenceRecordState, ParticipantRecord

@@ -12,17 +12,15 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from sandbox.google.errors import ApiError, Json, insufficient_scopes, unauthenticated
+from sandbox.google.state import GoogleEmulatorState, Grant
 from sandbox.google_meet_filter import FieldKind, parse_filter
 from sandbox.google_meet_requests import (
-    ApiError,
-    Json,
     check_body,
     check_query,
-    insufficient_scopes,
     merge,
     method,
     page,
-    unauthenticated,
     update_config,
 )
 from sandbox.google_meet_store import (
@@ -33,7 +31,6 @@ from sandbox.google_meet_store import (
     SpaceRecord,
     default_config,
 )
-from sandbox.google_state import GoogleEmulatorState, Grant
 from sandbox.meet_artifacts import ArtifactKind
 
 logger = logging.getLogger(__name__)

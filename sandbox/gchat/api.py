@@ -22,8 +22,8 @@ from sandbox.gchat.rules import (
     settable,
 )
 from sandbox.gchat.state import APP_USER, ChatMessage, ChatSpace, ChatState, rfc3339
-from sandbox.google_meet_requests import ApiError, insufficient_scopes, unauthenticated
-from sandbox.google_state import GoogleEmulatorState
+from sandbox.google.errors import ApiError, insufficient_scopes, unauthenticated
+from sandbox.google.state import GoogleEmulatorState
 
 CHAT_SERVICE = "chat.googleapis.com"
 

@@ -11,7 +11,7 @@ from typing import Any
 from google.apps import chat_v1
 from google.protobuf.json_format import ParseError  # type: ignore[import-untyped]
 
-from sandbox.google_meet_requests import ApiError
+from sandbox.google.errors import ApiError
 
 Json = dict[str, Any]
 

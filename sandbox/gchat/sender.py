@@ -30,7 +30,7 @@ from sandbox.gchat.state import (
     EventFormat,
     rfc3339,
 )
-from sandbox.google_meet_requests import ApiError
+from sandbox.google.errors import ApiError
 from sandbox.slack.sender import SendError
 
 logger = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sandbox.gchat.keys import ChatKeys, default_keys
-from sandbox.google_state import Fault
+from sandbox.google.state import Fault
 
 Json = dict[str, Any]
 AudienceMode = Literal["project_number", "endpoint_url"]

@@ -11,9 +11,9 @@ from typing import Any
 import av
 import pytest
 
+from sandbox.google.state import SANDBOX_CLIENT_ID
 from sandbox.google_control import GoogleControl, bot_google_settings
 from sandbox.google_meet_store import SpaceRecord, default_config
-from sandbox.google_state import SANDBOX_CLIENT_ID
 from sandbox.meet_media.rtp import missing_internals
 from sandbox.meet_media.streams import StreamMixer
 from tests.adapters.google_emulator import SCOPE_READONLY, GoogleEmulator, sign_in

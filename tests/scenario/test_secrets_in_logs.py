@@ -20,7 +20,7 @@ from sqlalchemy import text
 from bot import logs
 from bot.web.runtime import SETTINGS
 from bot.web.sandbox_mode import start_sandbox
-from sandbox.google_state import SANDBOX_CLIENT_SECRET
+from sandbox.google.state import SANDBOX_CLIENT_SECRET
 from sandbox.slack.install import install_app
 from storage.crypto import is_ciphertext
 from storage.db import create_engine

@@ -16,7 +16,7 @@ from aiohttp import web
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from sandbox.google_state import (
+from sandbox.google.state import (
     ACCESS_TOKEN_TTL,
     DEFAULT_EMAIL,
     GoogleEmulatorState,
