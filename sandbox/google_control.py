@@ -18,18 +18,13 @@ from sandbox.google.state import (
     GoogleEmulatorState,
     subject_for,
 )
-from sandbox.google_meet_store import (
-    ConferenceRecordState,
-    ConferenceStateError,
-    ParticipantSpec,
-    SpaceRecord,
-    UnknownParticipant,
-)
 from sandbox.meet_media import samples
 from sandbox.meet_media.hub import VIDEO_CODECS, VIDEO_SIZES, parse_video_size
 from sandbox.meet_media.reasons import INJECTABLE
 from sandbox.meet_media.rest import add_media_routes
-from sandbox.meet_rest import MEET_PREFIX, add_meet_routes
+from sandbox.meet_rest.records import ConferenceRecordState, ParticipantSpec, SpaceRecord
+from sandbox.meet_rest.routes import MEET_PREFIX, add_meet_routes
+from sandbox.meet_rest.store import ConferenceStateError, UnknownParticipant
 
 logger = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from sandbox.google_meet_store import MeetStore
 from sandbox.meet_media.hub import MediaHub
+from sandbox.meet_rest.store import MeetStore
 
 logger = logging.getLogger(__name__)
 

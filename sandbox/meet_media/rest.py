@@ -12,7 +12,7 @@ from sandbox.google.errors import ApiError, Json, insufficient_scopes, unauthent
 from sandbox.google.state import GoogleEmulatorState, Grant
 from sandbox.meet_media.offer import InvalidOffer, check_offer
 from sandbox.meet_media.reasons import Refused, refusal
-from sandbox.meet_rest import MEET_PREFIX
+from sandbox.meet_rest.routes import MEET_PREFIX
 
 logger = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ import pytest
 
 from sandbox.google.state import SANDBOX_CLIENT_ID
 from sandbox.google_control import GoogleControl, bot_google_settings
-from sandbox.google_meet_store import SpaceRecord, default_config
 from sandbox.meet_media.rtp import missing_internals
 from sandbox.meet_media.streams import StreamMixer
+from sandbox.meet_rest.records import SpaceRecord, default_config
 from tests.adapters.google_emulator import SCOPE_READONLY, GoogleEmulator, sign_in
 from tests.adapters.media_peer import MediaPeer
 from tests.adapters.sandbox_server import RunningSandbox, eventually, running_sandbox

@@ -14,8 +14,16 @@ from aiohttp import web
 
 from sandbox.google.errors import ApiError, Json, insufficient_scopes, unauthenticated
 from sandbox.google.state import GoogleEmulatorState, Grant
-from sandbox.google_meet_filter import FieldKind, parse_filter
-from sandbox.google_meet_requests import (
+from sandbox.meet_rest.artifacts import ArtifactKind
+from sandbox.meet_rest.filter import FieldKind, parse_filter
+from sandbox.meet_rest.records import (
+    ConferenceRecordState,
+    ParticipantRecord,
+    SessionRecord,
+    SpaceRecord,
+    default_config,
+)
+from sandbox.meet_rest.requests import (
     check_body,
     check_query,
     merge,
@@ -23,15 +31,7 @@ from sandbox.google_meet_requests import (
     page,
     update_config,
 )
-from sandbox.google_meet_store import (
-    ConferenceRecordState,
-    NoActiveConference,
-    ParticipantRecord,
-    SessionRecord,
-    SpaceRecord,
-    default_config,
-)
-from sandbox.meet_artifacts import ArtifactKind
+from sandbox.meet_rest.store import NoActiveConference
 
 logger = logging.getLogger(__name__)
 

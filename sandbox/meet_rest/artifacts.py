@@ -16,12 +16,10 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import Any, Literal, get_args
 
 from sandbox.google.time import rfc3339
-
-if TYPE_CHECKING:
-    from sandbox.google_meet_store import ConferenceRecordState, ParticipantRecord
+from sandbox.meet_rest.records import ConferenceRecordState, ParticipantRecord
 
 logger = logging.getLogger(__name__)
 
