@@ -12,15 +12,17 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from sandbox.chat_control import ChatControl, bot_gchat_settings
-from sandbox.control import SandboxUrls, SlackControl, bot_slack_settings
-from sandbox.control_google import GoogleControlApi
+from sandbox.control.chat import ChatControl, bot_gchat_settings
+from sandbox.control.google import GoogleControlApi, bot_google_settings
+from sandbox.control.http import SandboxUrls
+from sandbox.control.meet import GoogleControl
+from sandbox.control.slack import SlackControl, bot_slack_settings
 from sandbox.gchat.api import add_chat_api_routes
 from sandbox.gchat.keys import add_cert_routes
 from sandbox.gchat.state import ChatState
 from sandbox.google.oauth import ASSERTION_VERIFIER
+from sandbox.google.routes import add_google_routes
 from sandbox.google.state import GoogleEmulatorState
-from sandbox.google_control import GoogleControl, add_google_routes, bot_google_settings
 from sandbox.slack.api import FaultInjector, SlackApi
 from sandbox.slack.install import install_app
 from sandbox.slack.oauth import SlackAuthorize

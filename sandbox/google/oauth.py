@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
-from urllib.parse import unquote, urlencode
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from aiohttp import web
 from cryptography.hazmat.primitives import hashes
@@ -56,6 +56,14 @@ class OAuthFailure(Exception):
     def response(self) -> web.Response:
         body = {"error": self.error, "error_description": self.description}
         return web.json_response(body, status=self.status)
+
+
+def consent_url(auth_url: str, *, email: str) -> str:
+    """The bot's Google authorization URL, pre-approved for ``email`` (skips the page)."""
+    parts = urlsplit(auth_url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("approve", "email")]
+    query += [("approve", "1"), ("email", email)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def add_oauth_routes(app: web.Application, state: GoogleEmulatorState) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from sandbox.control_http import ControlError
+from sandbox.control.http import ControlError
 from sandbox.meet_rest.artifacts import PLACEHOLDER
 from sandbox.meet_rest.records import ParticipantSpec
 from tests.adapters.google_emulator import START, FakeClock, GoogleEmulator, sign_in

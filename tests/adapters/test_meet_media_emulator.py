@@ -11,8 +11,9 @@ from typing import Any
 import av
 import pytest
 
+from sandbox.control.google import bot_google_settings
+from sandbox.control.meet import GoogleControl
 from sandbox.google.state import SANDBOX_CLIENT_ID
-from sandbox.google_control import GoogleControl, bot_google_settings
 from sandbox.meet_media.rtp import missing_internals
 from sandbox.meet_media.streams import StreamMixer
 from sandbox.meet_rest.records import SpaceRecord, default_config

@@ -30,8 +30,8 @@ from recorder.video.codecs import (
 )
 from recorder.video.frames import FrameAssembler, depacketizer_for
 from recorder.video.model import EncodedFrame, VideoCodec
+from sandbox.control.google import bot_google_settings
 from sandbox.google.state import SANDBOX_CLIENT_ID
-from sandbox.google_control import bot_google_settings
 from sandbox.meet_media.video import Feed, LoopKey, encode_loop
 from sandbox.meet_rest.records import SpaceRecord, default_config
 from tests.adapters.sandbox_server import RunningSandbox, eventually, running_sandbox

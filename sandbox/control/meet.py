@@ -1,4 +1,4 @@
-"""Drives the Google emulators for the sandbox control API and scripts; mounts their routes."""
+"""What Meet users do in the Meet UI, on the emulators: calls, participants, media, artifacts."""
 
 from __future__ import annotations
 
@@ -6,24 +6,13 @@ import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from aiohttp import web
-
-from sandbox.control_http import ControlError
-from sandbox.google.oauth import AUTH_PATH, REVOKE_PATH, TOKEN_PATH, add_oauth_routes
-from sandbox.google.state import (
-    SANDBOX_CLIENT_ID,
-    SANDBOX_CLIENT_SECRET,
-    GoogleEmulatorState,
-    subject_for,
-)
+from sandbox.control.http import ControlError
+from sandbox.google.state import GoogleEmulatorState, subject_for
 from sandbox.meet_media import samples
 from sandbox.meet_media.hub import VIDEO_CODECS, VIDEO_SIZES, parse_video_size
 from sandbox.meet_media.reasons import INJECTABLE
-from sandbox.meet_media.rest import add_media_routes
 from sandbox.meet_rest.records import ConferenceRecordState, ParticipantSpec, SpaceRecord
-from sandbox.meet_rest.routes import MEET_PREFIX, add_meet_routes
 from sandbox.meet_rest.store import ConferenceStateError, UnknownParticipant
 
 logger = logging.getLogger(__name__)
@@ -42,42 +31,6 @@ _FAULT_KEYS = frozenset(
     }
 )
 STOP_REASONS = frozenset({"USER_STOPPED", "SESSION_UNHEALTHY", "DROP"})
-
-
-def add_google_routes(app: web.Application, state: GoogleEmulatorState) -> None:
-    """Mount the OAuth, Meet REST and Media API emulators (under ``/sandbox/google/``).
-
-    The Media API sessions are closed when ``app`` shuts down.
-    """
-    add_oauth_routes(app, state)
-    add_meet_routes(app, state)
-    add_media_routes(app, state)
-
-    async def close_media(app: web.Application) -> None:
-        await state.media.close()
-
-    app.on_cleanup.append(close_media)
-
-
-def bot_google_settings(*, base_url: str) -> dict[str, str]:
-    """The ``google`` settings group that points the bot at emulators served at ``base_url``."""
-    base = base_url.rstrip("/")
-    return {
-        "client_id": SANDBOX_CLIENT_ID,
-        "client_secret": SANDBOX_CLIENT_SECRET,
-        "auth_uri": f"{base}{AUTH_PATH}",
-        "token_uri": f"{base}{TOKEN_PATH}",
-        "revoke_uri": f"{base}{REVOKE_PATH}",
-        "meet_base_url": f"{base}{MEET_PREFIX}",
-    }
-
-
-def consent_url(auth_url: str, *, email: str) -> str:
-    """The bot's Google authorization URL, pre-approved for ``email`` (skips the page)."""
-    parts = urlsplit(auth_url)
-    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("approve", "email")]
-    query += [("approve", "1"), ("email", email)]
-    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 class GoogleControl:

@@ -1,17 +1,18 @@
-"""The sandbox control API under ``/sandbox/api/``: config and the Slack calls (DESIGN.md §4)."""
+"""The control API's config and Slack calls under ``/sandbox/api/`` (DESIGN.md §4)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 import aiohttp
 from aiohttp import web
 
-from sandbox.control_http import (
+from sandbox.control.http import (
+    PREFIX,
     ControlError,
     JsonDict,
+    SandboxUrls,
     guarded,
     int_field,
     json_body,
@@ -27,22 +28,6 @@ from sandbox.slack.socket import SocketModeHub
 from sandbox.slack.state import BOT_USER_ID, TEAM_DOMAIN, TEAM_ID, SlackWorkspace
 
 logger = logging.getLogger(__name__)
-
-PREFIX = "/sandbox/api"
-
-
-@dataclass(frozen=True, slots=True)
-class SandboxUrls:
-    """Where the emulators and the bot are; ``None`` means "the origin of this request"."""
-
-    base_url: str | None
-    bot_url: str | None
-
-    def base(self, request: web.Request) -> str:
-        return (self.base_url or str(request.url.origin())).rstrip("/")
-
-    def bot(self, request: web.Request) -> str:
-        return (self.bot_url or self.base(request)).rstrip("/")
 
 
 def bot_slack_settings(workspace: SlackWorkspace, *, base_url: str) -> dict[str, str]:

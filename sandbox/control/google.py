@@ -1,4 +1,4 @@
-"""Control API calls on the Google side: sign-in as a browser would, and Meet calls."""
+"""The control API's Google routes: sign-in as a browser would, and the ``meet/*`` calls."""
 
 from __future__ import annotations
 
@@ -15,10 +15,19 @@ from urllib.parse import urljoin
 import aiohttp
 from aiohttp import web
 
-from sandbox.control import PREFIX, SandboxUrls
-from sandbox.control_http import ControlError, guarded, json_body, text_field, user_field
-from sandbox.google.oauth import AUTH_PATH
-from sandbox.google_control import GoogleControl, consent_url
+from sandbox.control.http import (
+    PREFIX,
+    ControlError,
+    SandboxUrls,
+    guarded,
+    json_body,
+    text_field,
+    user_field,
+)
+from sandbox.control.meet import GoogleControl
+from sandbox.google.oauth import AUTH_PATH, REVOKE_PATH, TOKEN_PATH, consent_url
+from sandbox.google.state import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
+from sandbox.meet_rest.routes import MEET_PREFIX
 from sandbox.slack.sender import SendError, SlackSender
 from sandbox.slack.state import GENERAL, SlackWorkspace, sandbox_email
 
@@ -33,6 +42,19 @@ def find_auth_url(text: str) -> str | None:
     """The first Google authorization URL in a reply (mrkdwn or JSON text)."""
     match = _AUTH_URL.search(text)
     return html.unescape(match.group(0)) if match else None
+
+
+def bot_google_settings(*, base_url: str) -> dict[str, str]:
+    """The ``google`` settings group that points the bot at emulators served at ``base_url``."""
+    base = base_url.rstrip("/")
+    return {
+        "client_id": SANDBOX_CLIENT_ID,
+        "client_secret": SANDBOX_CLIENT_SECRET,
+        "auth_uri": f"{base}{AUTH_PATH}",
+        "token_uri": f"{base}{TOKEN_PATH}",
+        "revoke_uri": f"{base}{REVOKE_PATH}",
+        "meet_base_url": f"{base}{MEET_PREFIX}",
+    }
 
 
 class GoogleControlApi:

@@ -1,10 +1,11 @@
-"""Request parsing shared by the control API: JSON bodies, fields, 400 answers."""
+"""What the control API's parts share: the prefix, the URLs, JSON bodies, fields, 400 answers."""
 
 from __future__ import annotations
 
 import json
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -13,6 +14,22 @@ JsonDict = dict[str, Any]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+
+PREFIX = "/sandbox/api"
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxUrls:
+    """Where the emulators and the bot are; ``None`` means "the origin of this request"."""
+
+    base_url: str | None
+    bot_url: str | None
+
+    def base(self, request: web.Request) -> str:
+        return (self.base_url or str(request.url.origin())).rstrip("/")
+
+    def bot(self, request: web.Request) -> str:
+        return (self.bot_url or self.base(request)).rstrip("/")
 
 
 class ControlError(Exception):

@@ -10,8 +10,16 @@ from typing import Any, cast
 import aiohttp
 from aiohttp import web
 
-from sandbox.control import PREFIX, SandboxUrls
-from sandbox.control_http import ControlError, JsonDict, guarded, int_field, json_body, text_field
+from sandbox.control.http import (
+    PREFIX,
+    ControlError,
+    JsonDict,
+    SandboxUrls,
+    guarded,
+    int_field,
+    json_body,
+    text_field,
+)
 from sandbox.gchat.api import CHAT_PREFIX
 from sandbox.gchat.keys import (
     CHAT_CERTS_PATH,
