@@ -20,6 +20,7 @@ from sandbox.control.http import (
     json_body,
     text_field,
 )
+from sandbox.errors import SendError
 from sandbox.gchat.api import CHAT_PREFIX
 from sandbox.gchat.keys import (
     CHAT_CERTS_PATH,
@@ -31,7 +32,6 @@ from sandbox.gchat.keys import (
 from sandbox.gchat.sender import ChatSender, ChatSendResult
 from sandbox.gchat.state import ChatConfig, ChatState, EventFormat
 from sandbox.google.oauth import TOKEN_PATH
-from sandbox.slack.sender import SendError
 
 logger = logging.getLogger(__name__)
 

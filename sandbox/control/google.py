@@ -25,10 +25,11 @@ from sandbox.control.http import (
     user_field,
 )
 from sandbox.control.meet import GoogleControl
+from sandbox.errors import SendError
 from sandbox.google.oauth import AUTH_PATH, REVOKE_PATH, TOKEN_PATH, consent_url
 from sandbox.google.state import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from sandbox.meet_rest.routes import MEET_PREFIX
-from sandbox.slack.sender import SendError, SlackSender
+from sandbox.slack.sender import SlackSender
 from sandbox.slack.state import GENERAL, SlackWorkspace, sandbox_email
 
 logger = logging.getLogger(__name__)

@@ -19,11 +19,12 @@ from sandbox.control.http import (
     text_field,
     user_field,
 )
+from sandbox.errors import SendError
 from sandbox.slack.api import METHODS, FaultInjector
 from sandbox.slack.api_chat import post_user_message
 from sandbox.slack.install import InstallError, install_app
 from sandbox.slack.responses import ResponseUrls
-from sandbox.slack.sender import SendError, SendResult, SlackSender
+from sandbox.slack.sender import SendResult, SlackSender
 from sandbox.slack.socket import SocketModeHub
 from sandbox.slack.state import BOT_USER_ID, TEAM_DOMAIN, TEAM_ID, SlackWorkspace
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import aiohttp
 
+from sandbox.errors import SendError
 from sandbox.gchat.events import (
     APP_MENTION,
     Interaction,
@@ -31,7 +32,6 @@ from sandbox.gchat.state import (
     rfc3339,
 )
 from sandbox.google.errors import ApiError
-from sandbox.slack.sender import SendError
 
 logger = logging.getLogger(__name__)
 

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
+from sandbox.errors import SendError
 from sandbox.slack.api_chat import post_user_message
 from sandbox.slack.blocks import find_button, mention_blocks
 from sandbox.slack.messages import Message
@@ -27,14 +28,6 @@ JsonDict = dict[str, Any]
 FORM = "application/x-www-form-urlencoded"
 ACK_WINDOW = aiohttp.ClientTimeout(total=3.0)
 """Slack waits 3 s for the bot's answer, then counts the delivery as failed."""
-
-
-class SendError(Exception):
-    """The request cannot be sent as asked (unknown channel, message, button...)."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass(frozen=True, slots=True)

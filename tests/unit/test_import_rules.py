@@ -11,7 +11,17 @@ ROOT = Path(__file__).resolve().parents[2]
 # recorder's pure codec modules (RTP payload descriptors, packetizing, the codec enum) and
 # the one place that teaches aiortc VP9 and AV1. Nothing else of the recorder.
 RECORDER_CODECS = "recorder.video."
-EMULATORS = ("slack", "gchat", "google", "meet_rest", "meet_media")
+
+# Which stand-in may use which: Chat and Meet take Google's accounts and errors, the Media
+# API serves the calls of the Meet REST store, and Google's state owns that store and the
+# media hub. Slack stands alone.
+STAND_IN_USES = {
+    "slack": set(),
+    "gchat": {"google"},
+    "google": {"meet_rest", "meet_media"},
+    "meet_rest": {"google"},
+    "meet_media": {"google", "meet_rest"},
+}
 
 
 def _module_name(path: Path) -> str:
@@ -104,6 +114,11 @@ def _room(module: str) -> str:
     return module.split(".")[0]
 
 
+def _part(module: str) -> str:
+    """The sandbox subpackage (or top module) a module is in: ``sandbox.slack.api`` → slack."""
+    return (module.split(".") + [""])[1]
+
+
 def test_sandbox_imports_nothing_of_the_bot() -> None:
     """A real Slack or Google knows nothing of the bot: sandbox/ loads no bot/ or storage/."""
     graph = _graph("sandbox")
@@ -132,8 +147,22 @@ def test_emulators_do_not_import_the_control_api_or_the_app() -> None:
     upward = {
         (module, target)
         for module, targets in graph.items()
-        if module.split(".")[1:2] and module.split(".")[1] in EMULATORS
+        if _part(module) in STAND_IN_USES
         for target in targets
-        if target == "sandbox.app" or target.startswith("sandbox.control")
+        if _part(target) in ("app", "control")
     }
     assert sorted(upward) == []
+
+
+def test_each_stand_in_uses_only_the_ones_it_needs() -> None:
+    graph = _graph("sandbox")
+    used = {
+        (module, target)
+        for module, targets in graph.items()
+        if _part(module) in STAND_IN_USES
+        for target in targets
+        if _part(target) in STAND_IN_USES
+        and _part(target) != _part(module)
+        and _part(target) not in STAND_IN_USES[_part(module)]
+    }
+    assert sorted(used) == []
