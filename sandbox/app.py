@@ -12,21 +12,23 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from sandbox.chat_api import add_chat_api_routes
-from sandbox.chat_control import ChatControl, bot_gchat_settings
-from sandbox.chat_keys import add_cert_routes
-from sandbox.chat_state import ChatState
-from sandbox.control import SandboxUrls, SlackControl, bot_slack_settings
-from sandbox.control_google import GoogleControlApi
-from sandbox.google_control import GoogleControl, add_google_routes, bot_google_settings
-from sandbox.google_oauth import ASSERTION_VERIFIER
-from sandbox.google_state import GoogleEmulatorState
-from sandbox.slack_api import FaultInjector, SlackApi
-from sandbox.slack_install import install_app
-from sandbox.slack_oauth import SlackAuthorize
-from sandbox.slack_responses import ResponseUrls
-from sandbox.slack_socket import SocketModeHub
-from sandbox.slack_state import Enterprise, SlackWorkspace
+from sandbox.control.chat import ChatControl, bot_gchat_settings
+from sandbox.control.google import GoogleControlApi, bot_google_settings
+from sandbox.control.http import SandboxUrls
+from sandbox.control.meet import GoogleControl
+from sandbox.control.slack import SlackControl, bot_slack_settings
+from sandbox.gchat.api import add_chat_api_routes
+from sandbox.gchat.keys import add_cert_routes
+from sandbox.gchat.state import ChatState
+from sandbox.google.oauth import ASSERTION_VERIFIER
+from sandbox.google.routes import add_google_routes
+from sandbox.google.state import GoogleEmulatorState
+from sandbox.slack.api import FaultInjector, SlackApi
+from sandbox.slack.install import install_app
+from sandbox.slack.oauth import SlackAuthorize
+from sandbox.slack.responses import ResponseUrls
+from sandbox.slack.socket import SocketModeHub
+from sandbox.slack.state import Enterprise, SlackWorkspace
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from bot.core.model import Meeting, MeetingId
 from bot.core.ports_recording import NewRecordingRow
 from recorder.model import Recording, RecordingState, Speaker
 from recorder.transcribe.model import Segment
-from sandbox.slack_state import BOT_USER_ID, SlackChannel
+from sandbox.slack.state import BOT_USER_ID, SlackChannel
 from tests.fixtures_bot import SandboxBot, eventually
 
 PROJECT = "C0PROJECT"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from google.apps import chat_v1
 
-from sandbox.google_control import consent_url
+from sandbox.google.oauth import consent_url
 from tests.fixtures_bot import SandboxBot
 
 GENERAL = "spaces/AAAAsandbox"

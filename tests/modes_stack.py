@@ -19,9 +19,9 @@ from bot.web.modes import Production, start_production
 from bot.web.runtime import RUNTIME, Runtime
 from bot.web.server import RunningServer, bind, listen
 from sandbox.app import SANDBOX_KEY, Sandbox, SandboxConfig, sandbox_app
-from sandbox.chat_control import bot_gchat_settings
-from sandbox.control import bot_slack_settings
-from sandbox.google_control import bot_google_settings
+from sandbox.control.chat import bot_gchat_settings
+from sandbox.control.google import bot_google_settings
+from sandbox.control.slack import bot_slack_settings
 from storage.crypto import generate_key
 
 Env = dict[str, str]

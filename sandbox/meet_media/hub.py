@@ -11,13 +11,15 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from recorder.video.model import VideoCodec
-from sandbox.google_meet_store import ConferenceRecordState, MeetStore, SpaceRecord, rfc3339
+from sandbox.google.time import rfc3339
 from sandbox.meet_media.audio import FRAME_SECONDS, AudioLibrary
 from sandbox.meet_media.offer import Offer
 from sandbox.meet_media.reasons import UNGRACEFUL, Refused
 from sandbox.meet_media.roster import ConferenceMedia, MediaParticipant
 from sandbox.meet_media.session import MediaSession, SessionSettings
 from sandbox.meet_media.video import VideoLibrary
+from sandbox.meet_rest.records import ConferenceRecordState, SpaceRecord
+from sandbox.meet_rest.store import MeetStore
 
 logger = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from sandbox.google_meet_requests import ApiError
+from sandbox.google.errors import ApiError
 
 DOMAIN: Final = "meet.googleapis.com"
 

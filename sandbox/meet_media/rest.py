@@ -8,11 +8,11 @@ import re
 
 from aiohttp import web
 
-from sandbox.google_meet_requests import ApiError, Json, insufficient_scopes, unauthenticated
-from sandbox.google_state import GoogleEmulatorState, Grant
+from sandbox.google.errors import ApiError, Json, insufficient_scopes, unauthenticated
+from sandbox.google.state import GoogleEmulatorState, Grant
 from sandbox.meet_media.offer import InvalidOffer, check_offer
 from sandbox.meet_media.reasons import Refused, refusal
-from sandbox.meet_rest import MEET_PREFIX
+from sandbox.meet_rest.routes import MEET_PREFIX
 
 logger = logging.getLogger(__name__)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from sandbox.google_meet_store import ConferenceRecordState, ParticipantRecord
 from sandbox.meet_media.audio import EncodedAudio
 from sandbox.meet_media.streams import LOUDEST_CSRC
+from sandbox.meet_rest.records import ConferenceRecordState, ParticipantRecord
 
 
 def csrc_for(session: str) -> int:

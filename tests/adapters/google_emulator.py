@@ -17,13 +17,11 @@ from bot.core.model import GoogleIdentity, GoogleTokens
 from bot.google.oauth import HttpGoogleOAuth
 from bot.settings import GOOGLE_SCOPES, GoogleSettings
 from bot.web.server import bind, listen
-from sandbox.google_control import (
-    GoogleControl,
-    add_google_routes,
-    bot_google_settings,
-    consent_url,
-)
-from sandbox.google_state import GoogleEmulatorState
+from sandbox.control.google import bot_google_settings
+from sandbox.control.meet import GoogleControl
+from sandbox.google.oauth import consent_url
+from sandbox.google.routes import add_google_routes
+from sandbox.google.state import GoogleEmulatorState
 
 # Never contacted: the tests read the code from the consent redirect's Location.
 REDIRECT_URI = "http://127.0.0.1:9/google/oauth/callback"

@@ -6,7 +6,7 @@ import copy
 from collections.abc import Sequence
 from typing import Any
 
-from sandbox.google_state import SANDBOX_CLIENT_ID
+from sandbox.google.state import SANDBOX_CLIENT_ID
 from tests.adapters.google_emulator import FakeClock, GoogleEmulator
 
 ALL_ON: dict[str, Any] = {

@@ -14,8 +14,8 @@ from google.auth.transport.requests import Request
 from google.oauth2 import id_token
 
 from sandbox.app import Sandbox
-from sandbox.chat_keys import CHAT_ISSUER, SigningKey
-from sandbox.chat_state import GENERAL_SPACE
+from sandbox.gchat.keys import CHAT_ISSUER, SigningKey
+from sandbox.gchat.state import GENERAL_SPACE
 from tests.adapters.sandbox_server import RunningSandbox, running_sandbox
 
 SCOPE = "https://www.googleapis.com/auth/chat.bot"

@@ -16,8 +16,8 @@ from google.apps import chat_v1
 from google.auth.transport.requests import Request
 from google.oauth2 import service_account
 
-from sandbox.chat_keys import SigningKey
-from sandbox.chat_state import GENERAL_SPACE
+from sandbox.gchat.keys import SigningKey
+from sandbox.gchat.state import GENERAL_SPACE
 from tests.adapters.sandbox_server import RunningSandbox, running_sandbox
 from tests.adapters.test_chat_emulator import card, ok
 

@@ -10,8 +10,8 @@ import pytest
 
 from bot.gchat.verify import ChatTokenVerifier
 from bot.settings import GChatSettings
-from sandbox.chat_keys import CHAT_ISSUER, SigningKey
-from sandbox.chat_state import PROJECT_NUMBER
+from sandbox.gchat.keys import CHAT_ISSUER, SigningKey
+from sandbox.gchat.state import PROJECT_NUMBER
 from tests.fixtures_gchat import GENERAL, ChatDriver, valid_message
 
 USER = {"name": "users/alice", "displayName": "Alice", "type": "HUMAN"}

@@ -14,7 +14,7 @@ from google.auth import jwt
 from bot.core.errors import OAuthError
 from bot.google.oauth import HttpGoogleOAuth
 from bot.settings import GOOGLE_SCOPES
-from sandbox.google_state import SANDBOX_CLIENT_ID, subject_for
+from sandbox.google.state import SANDBOX_CLIENT_ID, subject_for
 from tests.adapters.google_emulator import (
     REDIRECT_URI,
     SCOPE_CREATED,

@@ -7,9 +7,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from sandbox.control_http import ControlError
-from sandbox.google_meet_store import ParticipantSpec
-from sandbox.meet_artifacts import PLACEHOLDER
+from sandbox.control.http import ControlError
+from sandbox.meet_rest.artifacts import PLACEHOLDER
+from sandbox.meet_rest.records import ParticipantSpec
 from tests.adapters.google_emulator import START, FakeClock, GoogleEmulator, sign_in
 from tests.adapters.meet_artifacts_calls import ALL_ON
 from tests.adapters.sandbox_server import running_sandbox

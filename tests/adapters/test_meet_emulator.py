@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 from bot.google.meet import load_discovery_document
-from sandbox.control_http import ControlError
+from sandbox.control.http import ControlError
 from tests.adapters.google_emulator import (
     SCOPE_READONLY,
     GoogleEmulator,

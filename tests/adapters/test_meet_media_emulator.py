@@ -11,11 +11,12 @@ from typing import Any
 import av
 import pytest
 
-from sandbox.google_control import GoogleControl, bot_google_settings
-from sandbox.google_meet_store import SpaceRecord, default_config
-from sandbox.google_state import SANDBOX_CLIENT_ID
+from sandbox.control.google import bot_google_settings
+from sandbox.control.meet import GoogleControl
+from sandbox.google.state import SANDBOX_CLIENT_ID
 from sandbox.meet_media.rtp import missing_internals
 from sandbox.meet_media.streams import StreamMixer
+from sandbox.meet_rest.records import SpaceRecord, default_config
 from tests.adapters.google_emulator import SCOPE_READONLY, GoogleEmulator, sign_in
 from tests.adapters.media_peer import MediaPeer
 from tests.adapters.sandbox_server import RunningSandbox, eventually, running_sandbox

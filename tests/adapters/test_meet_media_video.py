@@ -30,10 +30,10 @@ from recorder.video.codecs import (
 )
 from recorder.video.frames import FrameAssembler, depacketizer_for
 from recorder.video.model import EncodedFrame, VideoCodec
-from sandbox.google_control import bot_google_settings
-from sandbox.google_meet_store import SpaceRecord, default_config
-from sandbox.google_state import SANDBOX_CLIENT_ID
+from sandbox.control.google import bot_google_settings
+from sandbox.google.state import SANDBOX_CLIENT_ID
 from sandbox.meet_media.video import Feed, LoopKey, encode_loop
+from sandbox.meet_rest.records import SpaceRecord, default_config
 from tests.adapters.sandbox_server import RunningSandbox, eventually, running_sandbox
 from tests.adapters.test_meet_media_emulator import (
     EMAIL,

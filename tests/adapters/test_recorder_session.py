@@ -21,8 +21,8 @@ from recorder.ports import Outcome, RecordingJob
 from recorder.session import RecordingSession, SessionOptions
 from recorder.transcribe.model import Segment
 from recorder.workers import WorkerPools
-from sandbox.google_meet_store import default_config
-from sandbox.google_state import SANDBOX_CLIENT_ID
+from sandbox.google.state import SANDBOX_CLIENT_ID
+from sandbox.meet_rest.records import default_config
 from tests.adapters.google_emulator import GoogleEmulator, run_google_emulator, sign_in
 from tests.fixtures_bot import eventually
 from tests.media import decode, tone_level, write_tone

@@ -16,8 +16,8 @@ from bot.settings import GChatSettings
 from recorder.errors import SignalingError
 from recorder.retry import RetryPolicy
 from recorder.signaling import MediaSignaling
-from sandbox.chat_keys import SigningKey
-from sandbox.chat_state import GENERAL_SPACE
+from sandbox.gchat.keys import SigningKey
+from sandbox.gchat.state import GENERAL_SPACE
 from tests.adapters.google_emulator import GoogleEmulator, run_google_emulator
 from tests.adapters.sandbox_server import RunningSandbox, running_sandbox
 from tests.adapters.test_chat_emulator import ok

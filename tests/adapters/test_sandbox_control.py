@@ -224,7 +224,7 @@ async def test_consent_without_link_is_502() -> None:
 
 
 def test_auth_url_finder() -> None:
-    from sandbox.control_google import find_auth_url
+    from sandbox.control.google import find_auth_url
 
     text = json.dumps({"text": "<http://h/sandbox/google/o/oauth2/auth?a=1&amp;b=2|Connect>"})
     assert find_auth_url(text) == "http://h/sandbox/google/o/oauth2/auth?a=1&b=2"

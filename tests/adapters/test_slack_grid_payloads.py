@@ -13,7 +13,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from sandbox.app import Sandbox, SandboxConfig
-from sandbox.slack_state import Enterprise
+from sandbox.slack.state import Enterprise
 from tests.adapters.sandbox_server import RunningSandbox, running_sandbox
 
 

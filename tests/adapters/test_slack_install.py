@@ -15,7 +15,7 @@ from slack_sdk.oauth.state_store import FileOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
 from sandbox.app import Sandbox
-from sandbox.slack_install import InstallError, install_app
+from sandbox.slack.install import InstallError, install_app
 from tests.adapters.sandbox_server import BotRoutes, RunningSandbox, running_sandbox
 
 BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "files:write", "users:read")

@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from sandbox.slack_state import TEAM_ID
+from sandbox.slack.state import TEAM_ID
 from storage.crypto import TokenCipher, TokenDecryptError, generate_key, is_ciphertext
 from storage.db import alembic_config, run_migrations
 from storage.slack_stores import BOTS_TABLE, INSTALLATIONS_TABLE, build_slack_stores

@@ -6,7 +6,7 @@ import json
 import re
 
 from bot.ack_window import ACK_WINDOW_SECONDS
-from sandbox.google_state import Fault
+from sandbox.google.state import Fault
 from tests.fixtures_bot import SandboxBot
 from tests.fixtures_gchat import ChatDriver
 

@@ -21,7 +21,7 @@ from bot.core import recording_texts as rtexts
 from bot.core import transcript_texts as ttexts
 from bot.core.model import MeetingState
 from recorder.model import RecordingState
-from sandbox.slack_state import sandbox_email
+from sandbox.slack.state import sandbox_email
 from tests import authz_world as w
 from tests.authz_world import ADMIN, CREATOR, GENERAL, MEMBER, OUTSIDER, PROJECT, Fresh
 from tests.fixtures_bot import SandboxBot, eventually

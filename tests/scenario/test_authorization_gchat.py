@@ -18,7 +18,7 @@ from bot.core import recording_texts as rtexts
 from bot.core.model import Meeting, MeetingId
 from bot.core.ports_recording import NewRecordingRow
 from recorder.model import RecordingState
-from sandbox.chat_state import APP_USER, ChatSpace
+from sandbox.gchat.state import APP_USER, ChatSpace
 from tests.authz_world import SECRETS, SEGMENTS
 from tests.fixtures_bot import eventually
 from tests.fixtures_gchat import GENERAL, ChatDriver

@@ -19,8 +19,8 @@ from sqlalchemy import text
 
 from bot import logs
 from bot.web.runtime import SETTINGS
-from sandbox.google_state import SANDBOX_CLIENT_SECRET
-from sandbox.slack_install import install_app
+from sandbox.google.state import SANDBOX_CLIENT_SECRET
+from sandbox.slack.install import install_app
 from storage.crypto import is_ciphertext
 from storage.db import create_engine
 from tests.fixtures_bot import SandboxBot, eventually, running_sandbox_bot, sandbox_test_settings
