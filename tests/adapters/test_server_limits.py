@@ -80,25 +80,40 @@ class SlowClients:
         return sock
 
     def poll(self, sock: socket.socket, *, trickle: bytes = b"") -> bytes:
-        """Send the first bytes (once connected) or ``trickle``, and read what came; notes the
-        time the server closed ``sock``."""
+        """Read what came, then (if it is still open) send the first bytes, once connected, or
+        ``trickle``; notes the time the server closed ``sock``.
+
+        Reading first matters: a byte sent after the server answered and closed would be
+        answered with a reset, which discards the answer not yet read (a 408, say).
+        """
         if sock in self.closed:
             return b""
-        try:
-            if self.pending.get(sock):
-                sock.send(self.pending.pop(sock))
-            elif trickle and sock not in self.pending:
-                sock.send(trickle)
-            data = sock.recv(65536)
-        except (BlockingIOError, InterruptedError):
+        data = self._read(sock)
+        if data is None:  # still open, nothing new
+            self._send(sock, trickle)
             return b""
-        except OSError as exc:  # reset, a broken pipe on the trickle, or not connected yet
-            if exc.errno == errno.ENOTCONN:
-                return b""
-            data = b""
         if not data:
             self.closed[sock] = time.monotonic()
         return data
+
+    def _read(self, sock: socket.socket) -> bytes | None:
+        try:
+            return sock.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return None
+        except OSError as exc:  # reset, or not connected yet
+            return None if exc.errno == errno.ENOTCONN else b""
+
+    def _send(self, sock: socket.socket, trickle: bytes) -> None:
+        first = self.pending.get(sock)
+        try:
+            if first:
+                sock.send(first)
+                del self.pending[sock]
+            elif trickle:
+                sock.send(trickle)
+        except OSError:  # not connected yet, or closed meanwhile: the next read tells
+            return
 
     def poll_all(self, socks: list[socket.socket], *, trickle: bytes = b"") -> None:
         for sock in socks:
