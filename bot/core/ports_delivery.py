@@ -11,7 +11,7 @@ from bot.core.model import CardRef
 from bot.core.replies import MeetingCard, Reply
 from recorder.capture.finalize import FinalizeResult, OutputFile
 from recorder.model import FileKind, RecordingFile, RecordingId
-from recorder.ports import RecordingJob
+from recorder.ports import Outcome, RecordingJob
 
 
 class RecorderPort(Protocol):
@@ -23,6 +23,10 @@ class RecorderPort(Protocol):
 
     def stop(self, recording_id: RecordingId, *, by: str) -> bool:
         """Ask it to leave and finish; False when not running in this process."""
+        ...
+
+    async def recover(self, work_dir: Path) -> Outcome:
+        """Finish, as partial, what a process that died mid-call left in ``work_dir``."""
         ...
 
 

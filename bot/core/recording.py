@@ -27,12 +27,10 @@ from bot.core.transcripts import TranscriptDelivery, post_in_thread, thread_targ
 from bot.core.video import VideoDelivery
 from bot.core.video_texts import audio_only_scope
 from bot.logs import log_context
-from recorder.capture.finalize import FinalizeError, finalize
 from recorder.model import Recording, RecordingId, RecordingState, Speaker
 from recorder.ports import Outcome, RecordingJob
 from recorder.service import RecorderBusy
 from recorder.transcribe.model import Segment
-from recorder.video.deliver import VIDEO_DIR
 
 logger = logging.getLogger(__name__)
 
@@ -236,7 +234,7 @@ class RecordingFlow:
         for recording in await self.recordings.unfinished():
             with log_context(recording_id=recording.id, space=recording.space_name):
                 logger.warning("recovering recording left %s by a previous run", recording.state)
-                outcome = await _recover_files(recording)
+                outcome = await self._recorder.recover(Path(recording.work_dir))
                 await self.on_finished(recording.id, outcome)
 
     async def _deliver(self, recording: Recording, outcome: Outcome) -> None:
@@ -420,26 +418,3 @@ async def _safely(work: object) -> None:
         await work  # type: ignore[misc]
     except Exception:  # event boundary: the recorder must never die of a chat or DB error
         logger.exception("recording event not handled")
-
-
-async def _recover_files(recording: Recording) -> Outcome:
-    work = Path(recording.work_dir)
-    cause = "the bot restarted during the call"
-    try:
-        result = await asyncio.to_thread(
-            finalize, work_dir=work / "capture", out_dir=work / "out", duration=None
-        )
-    except (FinalizeError, OSError) as exc:
-        logger.info("nothing to recover: %s", exc)
-        return Outcome(
-            ok=False, partial=False, cause="the bot restarted before anything was recorded"
-        )
-    video_dir = work / VIDEO_DIR
-    return Outcome(
-        ok=result.voiced,
-        partial=True,
-        cause=cause,
-        result=result,
-        duration=result.duration,
-        video_dir=video_dir if video_dir.is_dir() else None,
-    )
