@@ -16,7 +16,7 @@ from bot.core.cards import meeting_card
 from bot.core.errors import ChatPlatformError
 from bot.core.google_access import GoogleAccess
 from bot.core.live_transcript import LiveTranscripts
-from bot.core.model import CardRef, ChatUser, Meeting, MeetingId, Platform
+from bot.core.model import CardRef, ChatUser, Meeting, MeetingId, Platform, Recording
 from bot.core.ports import MeetingRepo, MeetSpaces
 from bot.core.ports_delivery import ChatThreads, FilePublisher, RecorderPort
 from bot.core.ports_recording import NewRecordingRow, RecordingRepo
@@ -27,21 +27,20 @@ from bot.core.transcripts import TranscriptDelivery, post_in_thread, thread_targ
 from bot.core.video import VideoDelivery
 from bot.core.video_texts import audio_only_scope
 from bot.logs import log_context
-from recorder.model import Recording, RecordingId, RecordingState, Speaker
-from recorder.ports import Outcome, RecordingJob
-from recorder.service import RecorderBusy
-from recorder.transcribe.model import Segment
+from recorder import (
+    LIVE_STATES,
+    Outcome,
+    RecorderBusy,
+    RecordingId,
+    RecordingJob,
+    RecordingState,
+    Segment,
+    Speaker,
+)
 
 logger = logging.getLogger(__name__)
 
-LIVE = frozenset(
-    {
-        RecordingState.STARTING,
-        RecordingState.WAITING,
-        RecordingState.RECORDING,
-        RecordingState.FINALIZING,
-    }
-)
+LIVE = LIVE_STATES  # a recording still under way: the recorder's lifecycle says which
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,7 +383,7 @@ class RecordingFlow:
 
 
 class RecordingEvents:
-    """`recorder.ports.RecordingEvents` that forwards to the flow; never raises."""
+    """`recorder.RecordingEvents` that forwards to the flow; never raises."""
 
     def __init__(self, flow: RecordingFlow) -> None:
         self._flow = flow
