@@ -6,7 +6,7 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-_PROJECT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _every_import(path: Path) -> Iterator[tuple[int, str, tuple[str, ...]]]:
@@ -23,7 +23,7 @@ def _in(module: str, package: str) -> bool:
 
 
 def _recorders_public_names() -> set[str]:
-    stub = ast.parse((_PROJECT / "recorder" / "__init__.pyi").read_text(encoding="utf-8"))
+    stub = ast.parse((ROOT / "recorder" / "__init__.pyi").read_text(encoding="utf-8"))
     [names] = [
         node.value
         for node in stub.body
@@ -38,11 +38,11 @@ def test_core_uses_only_the_recorders_public_api() -> None:
     """bot/core imports ``from recorder import <public name>`` and nothing deeper; the
     recorder imports nothing of the bot (it is a library the bot hosts)."""
     public = _recorders_public_names()
-    core = sorted((_PROJECT / "bot" / "core").rglob("*.py"))
+    core = sorted((ROOT / "bot" / "core").rglob("*.py"))
     deeper: list[str] = []
     used: set[str] = set()
     for path in core:
-        where = path.relative_to(_PROJECT)
+        where = path.relative_to(ROOT)
         for line, module, names in _every_import(path):
             if not _in(module, "recorder"):
                 continue
@@ -53,8 +53,8 @@ def test_core_uses_only_the_recorders_public_api() -> None:
     assert {"Recorder", "RecordingJob", "Outcome"} & used, "the rule reads core's imports"
 
     backwards = [
-        f"{path.relative_to(_PROJECT)}:{line} {module}"
-        for path in sorted((_PROJECT / "recorder").rglob("*.py"))
+        f"{path.relative_to(ROOT)}:{line} {module}"
+        for path in sorted((ROOT / "recorder").rglob("*.py"))
         for line, module, _ in _every_import(path)
         if _in(module, "bot")
     ]
