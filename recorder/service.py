@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 
@@ -13,7 +14,8 @@ from recorder.model import RecordingId
 from recorder.ports import Outcome, RecordingJob
 from recorder.session import SHUTDOWN, RecordingSession, SessionOptions
 from recorder.transcribe.transcriber import Transcriber
-from recorder.workers import WorkerPools
+from recorder.workdir import recover
+from recorder.workers import WorkerPools, run_in
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +91,11 @@ class Recorder:
             return False
         running.session.request_stop(by=by)
         return True
+
+    async def recover(self, work_dir: Path) -> Outcome:
+        """Finish, as partial, what an earlier process left in ``work_dir`` (after a crash or
+        restart), on the recorder's finalize threads; see `recorder.workdir.recover`."""
+        return await run_in(self.pools.finalize, recover, work_dir)
 
     def get(self, recording_id: RecordingId) -> RecordingSession | None:
         running = self._running.get(recording_id)

@@ -12,6 +12,7 @@ from typing import Any
 
 import aiohttp
 
+from recorder import lifecycle
 from recorder.capture.capture import CallCapture
 from recorder.capture.finalize import MIXED_NAME, FinalizeError, finalize
 from recorder.client import MEDIA_LOST, ClientState, MeetMediaClient, SessionEnd
@@ -35,6 +36,7 @@ from recorder.transcribe.transcriber import Transcriber
 from recorder.video.model import EncodedFrame
 from recorder.video.session_video import SessionVideo
 from recorder.video.tiles import TileInfo
+from recorder.workdir import WorkDir
 from recorder.workers import WorkerPools, run_in
 
 logger = logging.getLogger(__name__)
@@ -80,6 +82,8 @@ class RecordingSession:
         pools: WorkerPools | None = None,
     ) -> None:
         self.job = job
+        self.work = WorkDir(job.work_dir)
+        self.state = RecordingState.STARTING  # the host stores the row as starting
         self._own_pools = pools is None  # the recorder's shared pools, or this session's
         self._pools = pools or WorkerPools(audio_workers=1, finalize_workers=1)
         self._opts = options
@@ -88,19 +92,17 @@ class RecordingSession:
             session=http, base_url=options.media_base_url, tokens=job.tokens
         )
         self.live = LiveTranscript(
-            mixed_dest=job.work_dir / "live" / MIXED_NAME,
+            mixed_dest=self.work.live / MIXED_NAME,
             transcriber=transcriber if job.transcribe else None,
             on_segments=self._transcribed,
             executor=self._pools.audio,
         )
         if not job.live_transcript:
             self.live.hold = QUIET_HOLD
-        self.capture = CallCapture(
-            work_dir=job.work_dir / "capture", clock=clock, listener=self.live
-        )
+        self.capture = CallCapture(work_dir=self.work.capture, clock=clock, listener=self.live)
         self.video: SessionVideo | None = None
         if job.video is not None:
-            self.video = SessionVideo(job.work_dir / "video", on_failure=self._video_failed)
+            self.video = SessionVideo(self.work.video, on_failure=self._video_failed)
         self._stop = asyncio.Event()
         self.stopped_by: str | None = None
         self.client: MeetMediaClient | None = None
@@ -324,8 +326,8 @@ class RecordingSession:
             result = await run_in(
                 self._pools.finalize,
                 finalize,
-                work_dir=self.job.work_dir / "capture",
-                out_dir=self.job.work_dir / "out",
+                work_dir=self.work.capture,
+                out_dir=self.work.out,
                 duration=summary.duration,
                 premixed=live.mixed,
             )
@@ -361,6 +363,8 @@ class RecordingSession:
         await self.job.events.transcribed(recording_id=self.job.recording_id, segments=segments)
 
     async def _state(self, state: RecordingState, cause: str, record: str | None = None) -> None:
+        lifecycle.check(self.state, state)
+        self.state = state
         await self.job.events.state_changed(
             recording_id=self.job.recording_id,
             state=state,

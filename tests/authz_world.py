@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.core.model import Meeting, MeetingId
+from bot.core.model import Meeting, MeetingId, Recording
 from bot.core.ports_recording import NewRecordingRow
-from recorder.model import Recording, RecordingState, Speaker
+from recorder.model import RecordingState, Speaker
 from recorder.transcribe.model import Segment
 from sandbox.slack.state import BOT_USER_ID, SlackChannel
 from tests.fixtures_bot import SandboxBot, eventually

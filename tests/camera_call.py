@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from recorder.model import Recording
+from bot.core.model import Recording
 from tests.fixtures_bot import SandboxBot, eventually
 from tests.media import write_tone
 

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import aiohttp
 import pytest
 
+from bot.core.model import Recording
 from bot.core.ports_recording import NewRecordingRow
 from bot.settings import (
     GoogleSettings,
@@ -24,7 +25,6 @@ from bot.settings import (
 from bot.web.runtime import RUNTIME, Runtime
 from bot.web.sandbox_mode import start_sandbox
 from bot.web.server import RunningServer
-from recorder.model import Recording
 from sandbox.app import SANDBOX_KEY, Sandbox
 
 T = TypeVar("T")

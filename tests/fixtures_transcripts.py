@@ -13,12 +13,13 @@ from typing import Any
 from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.model import Recording
 from bot.core.ports_recording import NewRecordingRow
 from bot.core.transcripts import TranscriptDelivery
 from bot.slack.threads import SlackThreads
 from bot.web import files
 from bot.web.publisher import BlobPublisher
-from recorder.model import Recording, RecordingId, RecordingState, Speaker
+from recorder.model import RecordingId, RecordingState, Speaker
 from recorder.transcribe.model import Segment
 from sandbox.app import Sandbox
 from storage.blobs import LocalBlobStore

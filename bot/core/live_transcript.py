@@ -14,8 +14,7 @@ from bot.core.ports_delivery import ChatThreads, ThreadTarget
 from bot.core.recording_texts import clock
 from bot.core.replies import Reply
 from bot.core.transcript_texts import escape
-from recorder.model import RecordingId
-from recorder.transcribe.model import Segment
+from recorder import RecordingId, Segment
 
 logger = logging.getLogger(__name__)
 

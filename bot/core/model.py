@@ -1,4 +1,4 @@
-"""Value types the core works with: chat users, Google links, Meet spaces, meetings."""
+"""Value types the core works with: chat users, Google links, Meet spaces, meetings, recordings."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Literal, NewType
+
+from recorder import RecordingId, RecordingState, Speaker
 
 MeetingId = NewType("MeetingId", str)
 SpaceName = NewType("SpaceName", str)
@@ -161,3 +163,48 @@ class MeetingEvent:
     cause: str
     actor: str | None
     at: datetime
+
+
+class FileKind(StrEnum):
+    """What a recording file holds."""
+
+    MIXED = "mixed"
+    SPEAKER = "speaker"
+    TRANSCRIPT = "transcript"  # TXT, WebVTT, SRT or JSON of the live transcript
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingFile:
+    """One finished output of a recording, kept in the bot's blob store."""
+
+    kind: FileKind
+    blob_key: str
+    filename: str
+    content_type: str
+    size: int
+    duration: float
+    speaker: Speaker | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Recording:
+    """A recording as the bot stores it: who asked, from which chat (platform, team, channel),
+    where its messages go and where it stands (the recorder knows only its id and state)."""
+
+    id: RecordingId
+    meeting_id: str | None
+    space_name: str
+    conference_record: str | None
+    platform: str
+    team_id: str
+    channel_id: str
+    started_by: str
+    state: RecordingState
+    partial: bool
+    reason: str | None
+    started_at: datetime
+    joined_at: datetime | None
+    ended_at: datetime | None
+    duration: float | None
+    work_dir: str
+    speakers: tuple[Speaker, ...] = ()

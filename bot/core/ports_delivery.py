@@ -7,22 +7,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from bot.core.model import CardRef
+from bot.core.model import CardRef, FileKind, RecordingFile
 from bot.core.replies import MeetingCard, Reply
-from recorder.capture.finalize import FinalizeResult, OutputFile
-from recorder.model import FileKind, RecordingFile, RecordingId
-from recorder.ports import RecordingJob
+from recorder import FinalizeResult, Outcome, OutputFile, RecordingId, RecordingJob
 
 
 class RecorderPort(Protocol):
-    """`recorder.service.Recorder` as the core sees it."""
+    """`recorder.Recorder` as the core sees it."""
 
     def start(self, job: RecordingJob) -> object:
-        """Start in the background; raises `recorder.service.RecorderBusy` when full."""
+        """Start in the background; raises `recorder.RecorderBusy` when full."""
         ...
 
     def stop(self, recording_id: RecordingId, *, by: str) -> bool:
         """Ask it to leave and finish; False when not running in this process."""
+        ...
+
+    async def recover(self, work_dir: Path) -> Outcome:
+        """Finish, as partial, what a process that died mid-call left in ``work_dir``."""
         ...
 
 
@@ -74,9 +76,9 @@ class VideoComposer(Protocol):
         """Compose the recording in ``work_dir`` (its ``video`` and ``capture`` parts).
 
         Raises:
-            recorder.video.compose.ComposeError: nothing to compose, or unreadable input;
+            recorder.ComposeError: nothing to compose, or unreadable input;
                 the message says why in plain words.
-            recorder.video.compose.ComposeStopped: `aclose` was called while composing.
+            recorder.ComposeStopped: `aclose` was called while composing.
         """
         ...
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from recorder.model import Recording, RecordingFile, RecordingId, RecordingState, Speaker
+from bot.core.model import Recording, RecordingFile
+from recorder import RecordingId, RecordingState, Speaker
 
 RecordingEvent = tuple[RecordingState | None, RecordingState, str, datetime]
 """``(old_state, new_state, cause, at)``; ``old_state`` is None for the first event."""

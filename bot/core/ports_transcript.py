@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from recorder.model import RecordingId
-from recorder.transcribe.model import Segment
+from recorder import RecordingId, Segment
 
 
 class TranscriptRepo(Protocol):

@@ -16,7 +16,7 @@ from bot.core.cards import meeting_card
 from bot.core.errors import ChatPlatformError
 from bot.core.google_access import GoogleAccess
 from bot.core.live_transcript import LiveTranscripts
-from bot.core.model import CardRef, ChatUser, Meeting, MeetingId, Platform
+from bot.core.model import CardRef, ChatUser, Meeting, MeetingId, Platform, Recording
 from bot.core.ports import MeetingRepo, MeetSpaces
 from bot.core.ports_delivery import ChatThreads, FilePublisher, RecorderPort
 from bot.core.ports_recording import NewRecordingRow, RecordingRepo
@@ -27,23 +27,20 @@ from bot.core.transcripts import TranscriptDelivery, post_in_thread, thread_targ
 from bot.core.video import VideoDelivery
 from bot.core.video_texts import audio_only_scope
 from bot.logs import log_context
-from recorder.capture.finalize import FinalizeError, finalize
-from recorder.model import Recording, RecordingId, RecordingState, Speaker
-from recorder.ports import Outcome, RecordingJob
-from recorder.service import RecorderBusy
-from recorder.transcribe.model import Segment
-from recorder.video.deliver import VIDEO_DIR
+from recorder import (
+    LIVE_STATES,
+    Outcome,
+    RecorderBusy,
+    RecordingId,
+    RecordingJob,
+    RecordingState,
+    Segment,
+    Speaker,
+)
 
 logger = logging.getLogger(__name__)
 
-LIVE = frozenset(
-    {
-        RecordingState.STARTING,
-        RecordingState.WAITING,
-        RecordingState.RECORDING,
-        RecordingState.FINALIZING,
-    }
-)
+LIVE = LIVE_STATES  # a recording still under way: the recorder's lifecycle says which
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +233,7 @@ class RecordingFlow:
         for recording in await self.recordings.unfinished():
             with log_context(recording_id=recording.id, space=recording.space_name):
                 logger.warning("recovering recording left %s by a previous run", recording.state)
-                outcome = await _recover_files(recording)
+                outcome = await self._recorder.recover(Path(recording.work_dir))
                 await self.on_finished(recording.id, outcome)
 
     async def _deliver(self, recording: Recording, outcome: Outcome) -> None:
@@ -386,7 +383,7 @@ class RecordingFlow:
 
 
 class RecordingEvents:
-    """`recorder.ports.RecordingEvents` that forwards to the flow; never raises."""
+    """`recorder.RecordingEvents` that forwards to the flow; never raises."""
 
     def __init__(self, flow: RecordingFlow) -> None:
         self._flow = flow
@@ -420,26 +417,3 @@ async def _safely(work: object) -> None:
         await work  # type: ignore[misc]
     except Exception:  # event boundary: the recorder must never die of a chat or DB error
         logger.exception("recording event not handled")
-
-
-async def _recover_files(recording: Recording) -> Outcome:
-    work = Path(recording.work_dir)
-    cause = "the bot restarted during the call"
-    try:
-        result = await asyncio.to_thread(
-            finalize, work_dir=work / "capture", out_dir=work / "out", duration=None
-        )
-    except (FinalizeError, OSError) as exc:
-        logger.info("nothing to recover: %s", exc)
-        return Outcome(
-            ok=False, partial=False, cause="the bot restarted before anything was recorded"
-        )
-    video_dir = work / VIDEO_DIR
-    return Outcome(
-        ok=result.voiced,
-        partial=True,
-        cause=cause,
-        result=result,
-        duration=result.duration,
-        video_dir=video_dir if video_dir.is_dir() else None,
-    )

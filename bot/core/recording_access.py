@@ -6,7 +6,7 @@ from bot.core.errors import MeetApiError, NotConnected, OAuthError, SpaceNotFoun
 from bot.core.google_access import GoogleAccess
 from bot.core.model import ChatUser
 from bot.core.ports import MeetSpaces
-from recorder.errors import MediaAuthError, RecorderError
+from recorder import MediaAuthError, RecorderError
 
 MEDIA_SCOPES = frozenset(
     {
@@ -24,7 +24,7 @@ VIDEO_SCOPES = frozenset(
 
 
 class UserTokens:
-    """`recorder.signaling.TokenSource` for one chat user's linked Google account."""
+    """`recorder.TokenSource` for one chat user's linked Google account."""
 
     def __init__(self, *, google: GoogleAccess, user: ChatUser) -> None:
         self._google = google
@@ -40,7 +40,7 @@ class UserTokens:
 
 
 class SpaceProbe:
-    """`recorder.ports.ConferenceProbe` over Meet REST ``spaces.get``, as the chat user."""
+    """`recorder.ConferenceProbe` over Meet REST ``spaces.get``, as the chat user."""
 
     def __init__(self, *, google: GoogleAccess, meet: MeetSpaces, user: ChatUser) -> None:
         self._google = google

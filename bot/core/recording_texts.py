@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.core.model import FileKind, RecordingFile
 from bot.core.replies import LinkButton, Reply
-from recorder.errors import (
+from recorder import (
     CallNotActive,
     Cancelled,
     ConnectRefused,
@@ -15,9 +16,10 @@ from recorder.errors import (
     NoAudio,
     NotAdmitted,
     RecorderError,
+    RecordingState,
     RefusalReason,
+    Speaker,
 )
-from recorder.model import FileKind, RecordingFile, RecordingState, Speaker
 
 STOP_HINT = "Anyone can stop it with *Stop* on the card or `/meet stop`."
 

@@ -8,11 +8,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot.core.errors import StorageUnavailable
+from bot.core.model import Recording
 from bot.core.ports_recording import RecordingRepo
 from bot.core.transcript_texts import RETENTION
 from bot.core.transcripts import TranscriptDelivery
 from bot.logs import log_context
-from recorder.model import Recording, RecordingId
+from recorder import RecordingId
 
 logger = logging.getLogger(__name__)
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from bot.core.model import RecordingFile
 from bot.core.recording_texts import clock
 from bot.core.replies import LinkButton, Reply
-from recorder.model import RecordingFile
 
 RETENTION = "retention"
 """The ``by`` of deletions made by the retention sweep."""

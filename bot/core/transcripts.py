@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from bot.core import transcript_texts as texts
 from bot.core.errors import ChatPlatformError
-from bot.core.model import CardRef
+from bot.core.model import CardRef, FileKind, Recording, RecordingFile
 from bot.core.ports_delivery import (
     ChatThreads,
     FilePublisher,
@@ -23,9 +23,8 @@ from bot.core.ports_recording import RecordingRepo
 from bot.core.ports_transcript import TranscriptRepo
 from bot.core.replies import Reply
 from bot.logs import log_context
-from recorder.model import FileKind, Recording, RecordingFile, RecordingState
-from recorder.transcribe import formats
-from recorder.transcribe.model import Segment
+from recorder import RecordingState, Segment
+from recorder import transcript_formats as formats
 
 logger = logging.getLogger(__name__)
 

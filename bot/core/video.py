@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.core import video_texts as texts
 from bot.core.errors import ChatPlatformError
-from bot.core.model import CardRef
+from bot.core.model import CardRef, Recording, RecordingFile
 from bot.core.ports_delivery import (
     ChatThreads,
     FilePublisher,
@@ -29,12 +29,15 @@ from bot.core.ports_recording import RecordingRepo
 from bot.core.replies import Reply
 from bot.core.transcripts import post_in_thread, thread_target
 from bot.logs import log_context
-from recorder.model import Recording, RecordingFile, RecordingId, RecordingState
-from recorder.ports import Outcome, VideoRequest
-from recorder.video.compose import ComposeError, ComposeStopped
-from recorder.video.deliver import (
+from recorder import (
     MP4_TYPE,
+    ComposeError,
+    ComposeStopped,
+    Outcome,
     PendingVideo,
+    RecordingId,
+    RecordingState,
+    VideoRequest,
     has_video,
     keep_audio,
     read_pending,

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from recorder.model import RecordingFile
+from bot.core.model import RecordingFile
 from storage.blobs import BlobKeyError, BlobStore
 from storage.links import LinkExpired, LinkInvalid, LinkSigner
 

@@ -18,14 +18,14 @@ from urllib.parse import quote
 from aiohttp import web
 
 from bot.core.errors import StorageUnavailable
-from bot.core.model import MeetingId
+from bot.core.model import MeetingId, Recording, RecordingFile
 from bot.core.ports import MeetingRepo
 from bot.core.ports_recording import RecordingRepo
 from bot.core.ports_transcript import TranscriptRepo
 from bot.web.files import file_url
 from bot.web.meeting_render import render_notice, render_page
 from bot.web.meeting_view import MeetingView, build_view
-from recorder.model import Recording, RecordingFile, RecordingId
+from recorder.model import RecordingId
 from storage.links import LinkExpired, LinkInvalid, LinkSigner
 
 logger = logging.getLogger(__name__)

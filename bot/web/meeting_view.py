@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
 
-from recorder.model import FileKind, Recording, RecordingFile, RecordingState
+from bot.core.model import FileKind, Recording, RecordingFile
+from recorder.model import RecordingState
 from recorder.transcribe import formats
 from recorder.transcribe.model import Segment
 

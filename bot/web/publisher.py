@@ -8,9 +8,10 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.core.model import FileKind, RecordingFile
 from bot.web.files import file_url
 from recorder.capture.finalize import FinalizeResult, OutputFile
-from recorder.model import FileKind, RecordingFile, RecordingId
+from recorder.model import RecordingId
 from storage.blobs import BlobStore, split_key
 from storage.links import LinkSigner
 

@@ -18,15 +18,13 @@ from recorder.capture.finalize import OutputFile
 from recorder.video.activity import speaker_names, speech_activity
 from recorder.video.compose import ComposeError, ComposeOptions, compose_mp4
 from recorder.video.store import list_segments
+from recorder.workdir import WorkDir
 
 logger = logging.getLogger(__name__)
 
-VIDEO_DIR = "video"
-CAPTURE_DIR = "capture"
 AUDIO_NAME = "audio.m4a"
 MP4_NAME = "recording.mp4"
 MP4_TYPE = "video/mp4"
-_OUT_DIR = "video-out"
 PENDING_NAME = "pending.json"
 
 
@@ -47,7 +45,7 @@ def write_pending(work_dir: Path, pending: PendingVideo) -> None:
         "duration": pending.duration,
         "notice": list(pending.notice) if pending.notice else None,
     }
-    path = work_dir / VIDEO_DIR / PENDING_NAME
+    path = WorkDir(work_dir).video / PENDING_NAME
     tmp = path.with_name(f".{PENDING_NAME}.tmp")
     tmp.write_text(json.dumps(doc), encoding="utf-8")
     os.replace(tmp, path)
@@ -55,7 +53,7 @@ def write_pending(work_dir: Path, pending: PendingVideo) -> None:
 
 def read_pending(work_dir: Path) -> PendingVideo | None:
     """The mark `write_pending` left in ``work_dir``; None without one, or if it is unreadable."""
-    path = work_dir / VIDEO_DIR / PENDING_NAME
+    path = WorkDir(work_dir).video / PENDING_NAME
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
         notice = doc.get("notice")
@@ -73,12 +71,12 @@ def read_pending(work_dir: Path) -> PendingVideo | None:
 
 def has_video(work_dir: Path) -> bool:
     """Whether ``work_dir`` holds at least one stored video frame."""
-    return any(s.frames for s in list_segments(work_dir / VIDEO_DIR))
+    return any(s.frames for s in list_segments(WorkDir(work_dir).video))
 
 
 def keep_audio(work_dir: Path, mixed: Path) -> Path:
     """Keep the mixed audio for composing: a hard link (a copy across file systems)."""
-    dest = work_dir / VIDEO_DIR / AUDIO_NAME
+    dest = WorkDir(work_dir).video / AUDIO_NAME
     dest.unlink(missing_ok=True)
     try:
         os.link(mixed, dest)
@@ -100,12 +98,12 @@ def compose_call(
         ComposeError: No video was stored, or the inputs cannot be read.
         ComposeStopped: ``stop`` was set while composing.
     """
-    video_dir = work_dir / VIDEO_DIR
-    capture_dir = work_dir / CAPTURE_DIR
+    work = WorkDir(work_dir)
+    video_dir, capture_dir = work.video, work.capture
     audio = video_dir / AUDIO_NAME
     if duration <= 0:
         raise ComposeError("the call has no length")
-    out = work_dir / _OUT_DIR
+    out = work.video_out
     out.mkdir(parents=True, exist_ok=True)
     result = compose_mp4(
         video_dir=video_dir,

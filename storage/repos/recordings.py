@@ -13,8 +13,9 @@ from uuid import uuid4
 from sqlalchemy import Select, case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.core.model import FileKind, Recording, RecordingFile
 from bot.core.ports_recording import NewRecordingRow, RecordingEvent
-from recorder.model import FileKind, Recording, RecordingFile, RecordingId, RecordingState, Speaker
+from recorder.model import RecordingId, RecordingState, Speaker
 from storage.db import Clock, insert_or_conflict, transaction, utcnow
 from storage.tables import RecordingEventRow, RecordingFileRow, RecordingRow
 

@@ -13,11 +13,11 @@ import numpy as np
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.core.model import NewMeetingRow
+from bot.core.model import FileKind, NewMeetingRow, RecordingFile
 from bot.core.ports_recording import NewRecordingRow
 from bot.web import files, meeting_page
 from bot.web.meeting_page import MEETING_PAGES, MeetingPages
-from recorder.model import FileKind, RecordingFile, RecordingId, RecordingState, Speaker
+from recorder.model import RecordingId, RecordingState, Speaker
 from recorder.transcribe.model import Segment
 from storage.blobs import LocalBlobStore
 from storage.crypto import TokenCipher, generate_key

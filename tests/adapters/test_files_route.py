@@ -11,8 +11,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.core.model import FileKind, RecordingFile
 from bot.web.files import FILE_SERVER, FILES_PREFIX, FileServer, add_routes, file_url
-from recorder.model import FileKind, RecordingFile
 from storage.blobs import LocalBlobStore
 from storage.links import LinkSigner
 

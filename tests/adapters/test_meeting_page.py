@@ -13,10 +13,11 @@ from urllib.parse import urlsplit
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.core.model import FileKind
 from bot.core.ports_delivery import MeetingPageLinks
 from bot.web.files import FILES_PREFIX
 from bot.web.meeting_page import CSP, SignedPageLinks
-from recorder.model import FileKind, RecordingId, Speaker
+from recorder.model import RecordingId, Speaker
 from recorder.transcribe.model import Segment
 from tests.adapters.meeting_page_server import (
     NOW,

@@ -11,9 +11,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.errors import StorageUnavailable
-from bot.core.model import NewMeetingRow
+from bot.core.model import FileKind, NewMeetingRow, RecordingFile
 from bot.core.ports_recording import NewRecordingRow
-from recorder.model import FileKind, RecordingFile, RecordingId, RecordingState, Speaker
+from recorder.model import RecordingId, RecordingState, Speaker
 from storage.crypto import TokenCipher
 from storage.db import make_sessionmaker
 from storage.repos import Repos, build_repos

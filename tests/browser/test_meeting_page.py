@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestServer
 
-from recorder.model import FileKind, Speaker
+from bot.core.model import FileKind
+from recorder.model import Speaker
 from recorder.transcribe.model import Segment
 from tests.adapters.meeting_page_server import (
     blob,

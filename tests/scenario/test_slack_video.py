@@ -13,7 +13,8 @@ import aiohttp
 import av
 import numpy as np
 
-from recorder.model import FileKind, Recording, RecordingFile, RecordingState
+from bot.core.model import FileKind, Recording, RecordingFile
+from recorder.model import RecordingState
 from recorder.video.deliver import PendingVideo, write_pending
 from sandbox.meet_media.pictures import colour_of
 from tests.camera_call import CAMERAS, record_call_with_cameras

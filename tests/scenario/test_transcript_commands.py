@@ -13,8 +13,9 @@ from typing import Any
 
 import aiohttp
 
+from bot.core.model import FileKind, Recording
 from bot.core.ports_recording import NewRecordingRow
-from recorder.model import FileKind, Recording, RecordingState, Speaker
+from recorder.model import RecordingState, Speaker
 from recorder.transcribe.model import Segment
 from tests.fixtures_bot import SandboxBot, eventually
 from tests.fixtures_gchat import ChatDriver

@@ -13,7 +13,8 @@ from bot.web import server
 from bot.web.runtime import SETTINGS
 from bot.web.sandbox_mode import start_sandbox
 from bot.web.server import RunningServer
-from recorder.video.deliver import PENDING_NAME, VIDEO_DIR
+from recorder.video.deliver import PENDING_NAME
+from recorder.workdir import VIDEO_DIR
 from sandbox.app import SANDBOX_KEY, Sandbox, add_sandbox_routes
 from tests.camera_call import record_call_with_cameras
 from tests.fixtures_bot import SandboxBot, eventually, sandbox_test_settings

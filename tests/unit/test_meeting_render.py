@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from html.parser import HTMLParser
 
+from bot.core.model import FileKind
 from bot.web.meeting_render import render_notice, render_page, script_json
-from recorder.model import FileKind, Speaker
+from recorder.model import Speaker
 from recorder.transcribe.model import Segment
 from tests.unit.test_meeting_view import _file, _view
 

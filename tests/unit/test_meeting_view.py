@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.core.model import FileKind, Recording, RecordingFile
 from bot.web.meeting_render import render_page
 from bot.web.meeting_view import build_view
-from recorder.model import FileKind, Recording, RecordingFile, RecordingId, RecordingState, Speaker
+from recorder.model import RecordingId, RecordingState, Speaker
 from recorder.transcribe.model import Segment
 
 START = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)

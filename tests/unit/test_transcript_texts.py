@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core import transcript_texts as texts
-from recorder.model import FileKind, RecordingFile
+from bot.core.model import FileKind, RecordingFile
 
 
 def _file(name: str) -> RecordingFile:
