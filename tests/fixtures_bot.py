@@ -13,6 +13,9 @@ from typing import Any, TypeVar
 import aiohttp
 import pytest
 
+from bot.app.runtime import RUNTIME, Runtime
+from bot.app.sandbox_mode import start_sandbox
+from bot.app.server import RunningServer
 from bot.core.ports_recording import NewRecordingRow
 from bot.settings import (
     GoogleSettings,
@@ -21,9 +24,6 @@ from bot.settings import (
     Settings,
     StorageSettings,
 )
-from bot.web.runtime import RUNTIME, Runtime
-from bot.web.sandbox_mode import start_sandbox
-from bot.web.server import RunningServer
 from recorder.model import Recording
 from sandbox.app import SANDBOX_KEY, Sandbox
 

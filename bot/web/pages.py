@@ -6,8 +6,8 @@ import html
 
 from aiohttp import web
 
+from bot.app.runtime import RUNTIME
 from bot.core.errors import StorageUnavailable
-from bot.web.runtime import RUNTIME
 
 GOOGLE_CALLBACK_PATH = "/oauth/google/callback"
 

@@ -15,6 +15,10 @@ from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.app.lifecycle import GOOGLE_HTTP, RESOURCES, Resources
+from bot.app.runtime import BASE_URL, RUNTIME, SETTINGS, Runtime
+from bot.app.transcription import SpeechModels, build_transcriber
+from bot.app.video import build_video
 from bot.core.artifacts import ArtifactsFlow
 from bot.core.connect import ConnectFlow
 from bot.core.google_access import GoogleAccess
@@ -34,11 +38,7 @@ from bot.slack import app as slack_app
 from bot.slack import routes as slack_routes
 from bot.tasks import TaskSupervisor
 from bot.web import files, meeting_page, pages
-from bot.web.lifecycle import GOOGLE_HTTP, RESOURCES, Resources
 from bot.web.publisher import BlobPublisher
-from bot.web.runtime import BASE_URL, RUNTIME, SETTINGS, Runtime
-from bot.web.transcription import SpeechModels, build_transcriber
-from bot.web.video import build_video
 from recorder.service import Recorder
 from recorder.session import SessionOptions
 from storage.blobs import LocalBlobStore
