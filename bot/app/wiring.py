@@ -100,6 +100,7 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
 def _serve(app: web.Application, runtime: Runtime, settings: Settings) -> None:
     """Hand the routes what they serve, in one step (no request runs in between)."""
     app[RUNTIME] = runtime
+    app[pages.CONNECT] = runtime.connect
     app[files.FILE_SERVER] = runtime.files
     app[meeting_page.MEETING_PAGES] = runtime.pages
     if runtime.slack is not None:
@@ -110,6 +111,7 @@ def _serve(app: web.Application, runtime: Runtime, settings: Settings) -> None:
         )
     if runtime.gchat is not None:
         app[gchat_app.GCHAT] = runtime.gchat
+    app[pages.READINESS].release(pages.RUNTIME_STEP)
 
 
 def _close_at_shutdown(resources: Resources, runtime: Runtime) -> None:
