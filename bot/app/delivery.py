@@ -12,8 +12,6 @@ from bot.core.transcripts import TranscriptDelivery
 from bot.settings import Settings
 from bot.web import files, meeting_page
 from bot.web.publisher import BlobPublisher
-from storage.blobs import LocalBlobStore
-from storage.links import LinkSigner, derive_link_key
 from storage.repos.factory import Repos
 
 
@@ -26,9 +24,8 @@ class Outputs:
     pages: meeting_page.MeetingPages
 
 
-def build_outputs(settings: Settings, *, repos: Repos, base_url: str) -> Outputs:
+def build_outputs(file_server: files.FileServer, *, repos: Repos, base_url: str) -> Outputs:
     """One blob store and one link key behind downloads, the publisher and the page."""
-    file_server = build_file_server(settings)
     publisher = BlobPublisher(store=file_server.store, signer=file_server.signer, base_url=base_url)
     page_data = meeting_page.MeetingPages(
         recordings=repos.recordings,
@@ -38,22 +35,6 @@ def build_outputs(settings: Settings, *, repos: Repos, base_url: str) -> Outputs
         base_url=base_url,
     )
     return Outputs(files=file_server, publisher=publisher, pages=page_data)
-
-
-def build_file_server(settings: Settings) -> files.FileServer:
-    """The blob store and the link signer; the link key is derived from the token key
-    unless set on its own."""
-    storage = settings.storage
-    if storage.link_key is not None:
-        key = storage.link_key.get_secret_value().encode()
-    elif storage.token_key is not None:
-        key = derive_link_key(storage.token_key.get_secret_value())
-    else:
-        raise RuntimeError("MEETBOT_STORAGE_TOKEN_KEY or MEETBOT_STORAGE_LINK_KEY is required")
-    return files.FileServer(
-        store=LocalBlobStore(root=storage.resolved_blob_dir()),
-        signer=LinkSigner(key=key, ttl=storage.link_ttl),
-    )
 
 
 def build_transcripts(

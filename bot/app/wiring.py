@@ -32,9 +32,11 @@ from bot.tasks import TaskSupervisor
 from bot.web import files, meeting_page, pages
 from recorder.service import Recorder
 from recorder.session import SessionOptions
+from storage.blobs import LocalBlobStore
 from storage.crypto import TokenCipher
 from storage.db import create_engine, run_migrations
 from storage.files import private_dir
+from storage.links import LinkSigner, derive_link_key
 from storage.repos.factory import Repos, build_repos
 
 logger = logging.getLogger(__name__)
@@ -157,7 +159,7 @@ def _wire(
         google_http=google_http,
     )
     google = build_google(settings, repos=repos, base_url=base_url, session=google_http)
-    outputs = build_outputs(settings, repos=repos, base_url=base_url)
+    outputs = build_outputs(_file_server(settings), repos=repos, base_url=base_url)
     recording = _recording(
         settings,
         repos=repos,
@@ -268,6 +270,20 @@ def session_options(settings: Settings) -> SessionOptions:
         admit_timeout=rec.admit_timeout,
         reconnect_window=rec.reconnect_window,
         reconnect_attempts=rec.reconnect_attempts,
+    )
+
+
+def _file_server(settings: Settings) -> files.FileServer:
+    storage = settings.storage
+    if storage.link_key is not None:
+        key = storage.link_key.get_secret_value().encode()
+    elif storage.token_key is not None:
+        key = derive_link_key(storage.token_key.get_secret_value())
+    else:
+        raise RuntimeError("MEETBOT_STORAGE_TOKEN_KEY or MEETBOT_STORAGE_LINK_KEY is required")
+    return files.FileServer(
+        store=LocalBlobStore(root=storage.resolved_blob_dir()),
+        signer=LinkSigner(key=key, ttl=storage.link_ttl),
     )
 
 
