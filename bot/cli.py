@@ -80,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command in ("serve", "sandbox"):
         return await _serve(args, _with_http(settings, args))
-    from bot.web import modes
+    from bot.app import modes
 
     if args.command == "db":
         await modes.upgrade_database(settings)
@@ -104,7 +104,7 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
     sandbox = args.command == "sandbox" or settings.needs_sandbox
     if not sandbox:
         check_production(settings)  # before the application's imports: a gap shows at once
-    from bot.web import modes
+    from bot.app import modes
 
     if sandbox:
         await modes.run_sandbox(settings, data_dir=getattr(args, "data_dir", None))

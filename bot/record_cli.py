@@ -14,6 +14,7 @@ import aiohttp
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.app.wiring import session_options
 from bot.core.google_access import GoogleAccess
 from bot.core.model import ChatUser
 from bot.core.recording_access import SpaceProbe, UserTokens
@@ -21,7 +22,6 @@ from bot.core.service import space_from_ref
 from bot.google.meet import MeetRestClient
 from bot.google.oauth import HttpGoogleOAuth
 from bot.settings import Settings, SettingsError
-from bot.web.app import session_options
 from recorder.model import RecordingId, RecordingState, Speaker
 from recorder.ports import Outcome, RecordingJob
 from recorder.service import Recorder

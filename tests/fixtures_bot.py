@@ -13,6 +13,9 @@ from typing import Any, TypeVar
 import aiohttp
 import pytest
 
+from bot.app.runtime import RUNTIME, Runtime
+from bot.app.sandbox_mode import start_sandbox
+from bot.app.server import RunningServer
 from bot.core.model import Recording
 from bot.core.ports_recording import NewRecordingRow
 from bot.settings import (
@@ -22,9 +25,6 @@ from bot.settings import (
     Settings,
     StorageSettings,
 )
-from bot.web.runtime import RUNTIME, Runtime
-from bot.web.sandbox_mode import start_sandbox
-from bot.web.server import RunningServer
 from sandbox.app import SANDBOX_KEY, Sandbox
 
 T = TypeVar("T")

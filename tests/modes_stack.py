@@ -14,10 +14,10 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bot.app.modes import Production, start_production
+from bot.app.runtime import RUNTIME, Runtime
+from bot.app.server import RunningServer, bind, listen
 from bot.settings import SlackSettings, check_production, load_settings
-from bot.web.modes import Production, start_production
-from bot.web.runtime import RUNTIME, Runtime
-from bot.web.server import RunningServer, bind, listen
 from sandbox.app import SANDBOX_KEY, Sandbox, SandboxConfig, sandbox_app
 from sandbox.control.chat import bot_gchat_settings
 from sandbox.control.google import bot_google_settings

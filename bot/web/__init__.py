@@ -1,1 +1,1 @@
-"""web package."""
+"""The HTTP pages: file links, the meeting page, health and the Google callback."""

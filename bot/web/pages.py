@@ -6,8 +6,8 @@ import html
 
 from aiohttp import web
 
+from bot.core.connect import ConnectFlow
 from bot.core.errors import StorageUnavailable
-from bot.web.runtime import RUNTIME
 
 GOOGLE_CALLBACK_PATH = "/oauth/google/callback"
 
@@ -24,16 +24,20 @@ def page(title: str, message: str, *, status: int = 200) -> web.Response:
     return web.Response(text=body, status=status, content_type="text/html")
 
 
+RUNTIME_STEP = "the runtime (database, services)"
+
+
 class Readiness:
     """What start-up still waits for before the bot can serve a command.
 
-    The runtime (database migrated, services wired) is always awaited; a mode adds its own
-    steps with `hold` before the server listens and `release`s them when done (the sandbox:
-    its workspace installing the app).
+    The runtime (database migrated, services wired) is always awaited: held from the start,
+    released by the composition root once wired. A mode adds its own steps with `hold` before
+    the server listens and `release`s them when done (the sandbox: its workspace installing
+    the app).
     """
 
     def __init__(self) -> None:
-        self._held: list[str] = []
+        self._held: list[str] = [RUNTIME_STEP]
 
     def hold(self, step: str) -> None:
         self._held.append(step)
@@ -42,18 +46,19 @@ class Readiness:
         if step in self._held:
             self._held.remove(step)
 
-    def waiting_for(self, app: web.Application) -> list[str]:
-        runtime = [] if RUNTIME in app else ["the runtime (database, services)"]
-        return [*runtime, *self._held]
+    def waiting_for(self) -> list[str]:
+        return list(self._held)
 
 
 READINESS = web.AppKey("readiness", Readiness)
+# Set by the composition root with the runtime, which then releases RUNTIME_STEP.
+CONNECT = web.AppKey("connect", ConnectFlow)
 SOCKET_MODE = "the Slack Socket Mode connection"
 
 
 async def healthz(request: web.Request) -> web.Response:
     """200 once the bot can serve a command; 503 with what it still waits for before that."""
-    waiting = request.app[READINESS].waiting_for(request.app)
+    waiting = request.app[READINESS].waiting_for()
     if waiting:
         return web.json_response({"status": "starting", "waiting_for": waiting}, status=503)
     return web.json_response({"status": "ok"})
@@ -67,7 +72,7 @@ async def google_callback(request: web.Request) -> web.Response:
             "Sign-in failed", "The link is missing its state. Run /meet connect.", status=400
         )
     try:
-        result = await request.app[RUNTIME].connect.complete(
+        result = await request.app[CONNECT].complete(
             state=state, code=request.query.get("code"), error=request.query.get("error")
         )
     except StorageUnavailable:

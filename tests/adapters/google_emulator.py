@@ -13,10 +13,10 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from bot.app.server import bind, listen
 from bot.core.model import GoogleIdentity, GoogleTokens
 from bot.google.oauth import HttpGoogleOAuth
 from bot.settings import GOOGLE_SCOPES, GoogleSettings
-from bot.web.server import bind, listen
 from sandbox.control.google import bot_google_settings
 from sandbox.control.meet import GoogleControl
 from sandbox.google.oauth import consent_url

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import aiohttp
 from aiohttp import web
 
-from bot.web.server import bind, listen
+from bot.app.server import bind, listen
 from sandbox.app import Sandbox, SandboxConfig, add_sandbox_routes, build_sandbox
 
 T = TypeVar("T")

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.app.lifecycle import GOOGLE_HTTP, RESOURCES
+from bot.app.runtime import RUNTIME
+from bot.app.sandbox_mode import start_sandbox
 from bot.core.artifacts import ArtifactsFlow
-from bot.web.lifecycle import GOOGLE_HTTP, RESOURCES
-from bot.web.runtime import RUNTIME
-from bot.web.sandbox_mode import start_sandbox
 from tests.fixtures_bot import sandbox_test_settings
 
 
@@ -26,7 +26,7 @@ async def test_one_failing_close_leaves_the_others_closed(
     app = server.app
     runtime, resources, google_http = app[RUNTIME], app[RESOURCES], app[GOOGLE_HTTP]
 
-    with caplog.at_level(logging.ERROR, logger="bot.web.lifecycle"):
+    with caplog.at_level(logging.ERROR, logger="bot.app.lifecycle"):
         await server.close()
 
     assert resources.failed == ["Meet artifacts"]

@@ -25,7 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.web.sandbox_mode import start_sandbox
+from bot.app.sandbox_mode import start_sandbox
 from tests.adapters.test_gchat_routes import chat_token
 from tests.adapters.test_gchat_routes import event as chat_event
 from tests.fixtures_bot import SandboxBot, sandbox_test_settings

@@ -18,7 +18,7 @@ import pytest
 from aiohttp import web
 from aiortc import codecs as aiortc_codecs
 
-from bot.web.server import bind, listen
+from bot.app.server import bind, listen
 from recorder.model import RecordingId, RecordingState, Speaker
 from recorder.ports import Outcome, RecordingJob, VideoRequest
 from recorder.session import RecordingSession, SessionOptions

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
-from bot.web.server import RunningServer, bind, listen
+from bot.app.server import RunningServer, bind, listen
 
 
 @pytest.fixture

@@ -19,11 +19,11 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from bot.app.sandbox_mode import start_sandbox
+from bot.app.server import RunningServer, bind, listen
+from bot.app.server.connections import ACCEPT_ERROR, quiet_accept_errors
+from bot.app.server.limits import ServerLimits
 from bot.settings import HttpSettings
-from bot.web.connections import ACCEPT_ERROR, quiet_accept_errors
-from bot.web.limits import ServerLimits
-from bot.web.sandbox_mode import start_sandbox
-from bot.web.server import RunningServer, bind, listen
 from tests.adapters.test_malformed_input import slack_signed
 from tests.fixtures_bot import SandboxBot, eventually, sandbox_test_settings
 
@@ -280,7 +280,7 @@ async def test_accept_errors_are_logged_once_a_minute(caplog: pytest.LogCaptureF
     loop.set_exception_handler(lambda _loop, context: others.append(context["message"]))
     undo = quiet_accept_errors(loop)
     error = OSError(24, "Too many open files")
-    with caplog.at_level(logging.ERROR, logger="bot.web.connections"):
+    with caplog.at_level(logging.ERROR, logger="bot.app.server.connections"):
         for _ in range(10_000):
             loop.call_exception_handler({"message": ACCEPT_ERROR, "exception": error})
         loop.call_exception_handler({"message": "something else"})

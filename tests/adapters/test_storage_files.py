@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from bot.app.sandbox_mode import sandbox_settings
 from bot.settings import Settings
-from bot.web.sandbox_mode import sandbox_settings
 from sandbox.app import SandboxConfig, build_sandbox
 from storage.blobs import LocalBlobStore
 from storage.db import create_engine, run_migrations

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.web.sandbox_mode import start_sandbox
-from bot.web.server import RunningServer
+from bot.app.sandbox_mode import start_sandbox
+from bot.app.server import RunningServer
 from tests.browser.cdp import chromium_available
 from tests.fixtures_bot import sandbox_test_settings
 

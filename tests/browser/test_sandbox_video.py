@@ -7,7 +7,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.web.server import RunningServer
+from bot.app.server import RunningServer
 from tests.browser.cdp import chromium
 from tests.browser.sandbox_page import end_call, send, sign_in
 from tests.camera_call import call_with_cameras, everyone_seen_and_heard

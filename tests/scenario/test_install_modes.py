@@ -17,9 +17,9 @@ from urllib.parse import urlencode
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
+from bot.app.runtime import SETTINGS
 from bot.core.replies import Reply
 from bot.slack import app as slack_app
-from bot.web.runtime import SETTINGS
 from sandbox.google.oauth import consent_url
 from storage.db import create_engine
 from storage.slack_orgs import installs_for_team

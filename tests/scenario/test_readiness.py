@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.web.sandbox_mode import SANDBOX_INSTALL, open_sandbox
+from bot.app.sandbox_mode import SANDBOX_INSTALL, open_sandbox
 from tests.fixtures_bot import eventually, sandbox_test_settings
 
 SIGN_IN = "/sandbox/google/o/oauth2/auth?"

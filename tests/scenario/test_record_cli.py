@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.app.runtime import SETTINGS
 from bot.record_cli import record
 from bot.settings import SettingsError
-from bot.web.runtime import SETTINGS
 from tests.fixtures_bot import SandboxBot, eventually
 from tests.media import decode, tone_level, write_tone
 

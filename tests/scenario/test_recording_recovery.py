@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.web.runtime import Runtime
+from bot.app.runtime import Runtime
 from recorder.model import RecordingState
 from tests.fixtures_bot import SandboxBot, recording_under_card
 

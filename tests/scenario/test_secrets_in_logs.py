@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import text
 
 from bot import logs
-from bot.web.runtime import SETTINGS
+from bot.app.runtime import SETTINGS
 from sandbox.google.state import SANDBOX_CLIENT_SECRET
 from sandbox.slack.install import install_app
 from storage.crypto import is_ciphertext

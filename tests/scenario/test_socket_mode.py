@@ -10,8 +10,8 @@ import aiohttp
 import pytest
 from pydantic import SecretStr
 
-from bot.web.modes import connect_socket_mode
-from bot.web.sandbox_mode import start_sandbox
+from bot.app.modes import connect_socket_mode
+from bot.app.sandbox_mode import start_sandbox
 from tests.fixtures_bot import SandboxBot, eventually, sandbox_test_settings
 
 APP_TOKEN = "xapp-1-A0MEETBOT-1-sockettest"

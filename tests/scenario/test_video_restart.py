@@ -8,11 +8,11 @@ from typing import Any
 
 import aiohttp
 
+from bot.app import server
+from bot.app.runtime import SETTINGS
+from bot.app.sandbox_mode import start_sandbox
+from bot.app.server import RunningServer
 from bot.settings import Settings
-from bot.web import server
-from bot.web.runtime import SETTINGS
-from bot.web.sandbox_mode import start_sandbox
-from bot.web.server import RunningServer
 from recorder.video.deliver import PENDING_NAME
 from recorder.workdir import VIDEO_DIR
 from sandbox.app import SANDBOX_KEY, Sandbox, add_sandbox_routes

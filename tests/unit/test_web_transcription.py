@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.app.transcription import LazyEngine, SpeechModels, build_transcriber
 from bot.settings import SettingsError, TranscriptionSettings
-from bot.web.transcription import LazyEngine, SpeechModels, build_transcriber
 from tests.speech import speech
 
 

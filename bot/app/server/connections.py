@@ -5,7 +5,7 @@ only closes a connection waiting for a request it has not begun to receive), so 
 trickles a header line holds a connection for as long as it likes. `GuardedProtocol` wraps
 each connection's handler: it counts the connection, refuses one over the cap with a 503, and
 closes one whose request line and headers are not in within ``header_timeout`` of its
-connection or of the request's first byte. The app middleware (`bot.web.limits`) tells it
+connection or of the request's first byte. The app middleware (`bot.app.server.limits`) tells it
 when a request's headers are in (``request_started``) and when it was handled.
 """
 

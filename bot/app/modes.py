@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.app import server
+from bot.app.runtime import RUNTIME
 from bot.settings import Settings
-from bot.web import server
 from bot.web.pages import READINESS, SOCKET_MODE
-from bot.web.runtime import RUNTIME
 from storage.crypto import TokenCipher
 from storage.db import create_engine, run_migrations
 
@@ -102,7 +102,7 @@ async def connect_socket_mode(running: server.RunningServer, app_token: str) -> 
 
 async def run_sandbox(settings: Settings, *, data_dir: Path | None) -> None:
     """The bot and the Slack/Google stand-ins in one process; prints the page's URL."""
-    from bot.web.sandbox_mode import start_sandbox
+    from bot.app.sandbox_mode import start_sandbox
 
     running = await start_sandbox(settings, data_dir=data_dir)
     print(f"meetbot sandbox: open {running.base_url}/sandbox/", flush=True)

@@ -9,8 +9,8 @@ from pathlib import Path
 from aiohttp import web
 from pydantic import SecretStr
 
+from bot.app import server
 from bot.settings import ArtifactsSettings, GChatSettings, GoogleSettings, Settings, SlackSettings
-from bot.web import server
 from bot.web.pages import READINESS
 from sandbox.app import Sandbox, SandboxConfig, add_sandbox_routes, build_sandbox
 from storage.crypto import generate_key

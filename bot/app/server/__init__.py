@@ -11,10 +11,10 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.app.server.connections import ConnectionGuard, quiet_accept_errors
+from bot.app.server.limits import ServerLimits, limits_middleware
+from bot.app.wiring import create_app
 from bot.settings import Settings
-from bot.web.app import create_app
-from bot.web.connections import ConnectionGuard, quiet_accept_errors
-from bot.web.limits import ServerLimits, limits_middleware
 
 logger = logging.getLogger(__name__)
 

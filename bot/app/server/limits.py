@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from bot.app.server.connections import ConnectionGuard
 from bot.settings import HttpSettings
-from bot.web.connections import ConnectionGuard
 
 logger = logging.getLogger(__name__)
 

@@ -6,8 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
-from functools import partial
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -15,30 +14,22 @@ from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.core.artifacts import ArtifactsFlow
-from bot.core.connect import ConnectFlow
-from bot.core.google_access import GoogleAccess
-from bot.core.live_transcript import LiveTranscripts
+from bot.app.chats import Chats, build_bolt, build_chats, build_gchat
+from bot.app.delivery import Outputs, build_outputs, build_sweeper
+from bot.app.google import GoogleSide, build_connect, build_google
+from bot.app.lifecycle import GOOGLE_HTTP, RESOURCES, Resources
+from bot.app.recording import RecordingSide, build_deliveries, build_recording_flow
+from bot.app.runtime import BASE_URL, RUNTIME, SETTINGS, Runtime
+from bot.app.transcription import SpeechModels, build_transcriber
 from bot.core.ports_delivery import ChatThreads
-from bot.core.recording import RecordingFlow, Transcription
-from bot.core.retention import RetentionSweeper
 from bot.core.service import MeetingService
-from bot.core.transcripts import TranscriptDelivery
 from bot.gchat import app as gchat_app
 from bot.gchat import routes as gchat_routes
-from bot.google.artifacts import MeetArtifactsClient
-from bot.google.meet import MeetRestClient
-from bot.google.oauth import HttpGoogleOAuth
 from bot.settings import Settings
 from bot.slack import app as slack_app
 from bot.slack import routes as slack_routes
 from bot.tasks import TaskSupervisor
 from bot.web import files, meeting_page, pages
-from bot.web.lifecycle import GOOGLE_HTTP, RESOURCES, Resources
-from bot.web.publisher import BlobPublisher
-from bot.web.runtime import BASE_URL, RUNTIME, SETTINGS, Runtime
-from bot.web.transcription import SpeechModels, build_transcriber
-from bot.web.video import build_video
 from recorder.service import Recorder
 from recorder.session import SessionOptions
 from storage.blobs import LocalBlobStore
@@ -46,9 +37,7 @@ from storage.crypto import TokenCipher
 from storage.db import create_engine, run_migrations
 from storage.files import private_dir
 from storage.links import LinkSigner, derive_link_key
-from storage.repos.factory import build_repos
-from storage.slack_orgs import installs_for_team
-from storage.slack_stores import build_slack_stores
+from storage.repos.factory import Repos, build_repos
 
 logger = logging.getLogger(__name__)
 
@@ -102,22 +91,29 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
             slack_http=slack_http,
         )
         _close_at_shutdown(resources, runtime)
-        app[RUNTIME] = runtime
-        app[files.FILE_SERVER] = runtime.files
-        app[meeting_page.MEETING_PAGES] = runtime.pages
-        if runtime.slack is not None:
-            app[slack_routes.SLACK_APP] = runtime.slack
-            secret = settings.slack.signing_secret
-            app[slack_routes.SLACK_VERIFIER] = (
-                SignatureVerifier(secret.get_secret_value()) if secret else None
-            )
-        if runtime.gchat is not None:
-            app[gchat_app.GCHAT] = runtime.gchat
+        _serve(app, runtime, settings)
         await _recover(runtime, work_root=settings.storage.recordings_dir())
         sweeper = asyncio.create_task(runtime.sweeper.run(), name="retention-sweep")
         resources.cancel_at_close("retention sweep", sweeper)
         logger.info("meetbot ready at %s", base_url)
         yield
+
+
+def _serve(app: web.Application, runtime: Runtime, settings: Settings) -> None:
+    """Hand the routes what they serve, in one step (no request runs in between)."""
+    app[RUNTIME] = runtime
+    app[pages.CONNECT] = runtime.connect
+    app[files.FILE_SERVER] = runtime.files
+    app[meeting_page.MEETING_PAGES] = runtime.pages
+    if runtime.slack is not None:
+        app[slack_routes.SLACK_APP] = runtime.slack
+        secret = settings.slack.signing_secret
+        app[slack_routes.SLACK_VERIFIER] = (
+            SignatureVerifier(secret.get_secret_value()) if secret else None
+        )
+    if runtime.gchat is not None:
+        app[gchat_app.GCHAT] = runtime.gchat
+    app[pages.READINESS].release(pages.RUNTIME_STEP)
 
 
 def _close_at_shutdown(resources: Resources, runtime: Runtime) -> None:
@@ -132,24 +128,15 @@ def _close_at_shutdown(resources: Resources, runtime: Runtime) -> None:
     resources.close_with("recorder", runtime.recorder.aclose)
 
 
-def _slack_ports(
-    settings: Settings,
-    *,
-    engine: AsyncEngine,
-    session: aiohttp.ClientSession,
-    cipher: TokenCipher,
-) -> slack_app.SlackPorts | None:
-    """The Slack side's clients and ports, when Slack is configured."""
-    if not settings.slack.configured:
-        return None
-    client_id = settings.slack.client_id or "single-workspace"
-    installations, states = build_slack_stores(engine=engine, client_id=client_id, cipher=cipher)
-    return slack_app.ports(
-        settings.slack,
-        session=session,
-        stores=slack_app.SlackStores(installations=installations, states=states),
-        find_installs=partial(installs_for_team, engine, client_id=client_id),
-    )
+@dataclass(frozen=True, slots=True)
+class _Sides:
+    """What each side built: storage, the chats, Google, the outputs, the recording."""
+
+    repos: Repos
+    chats: Chats
+    google: GoogleSide
+    outputs: Outputs
+    recording: RecordingSide
 
 
 def _wire(
@@ -160,33 +147,41 @@ def _wire(
     google_http: aiohttp.ClientSession,
     slack_http: aiohttp.ClientSession,
 ) -> Runtime:
+    """Every long-lived object: the sides' ports first, then the services over them."""
     cipher = token_cipher(settings)
     repos = build_repos(engine=engine, cipher=cipher)
-    slack = _slack_ports(settings, engine=engine, session=slack_http, cipher=cipher)
-    oauth = HttpGoogleOAuth(
-        settings=settings.google,
-        redirect_uri=base_url + pages.GOOGLE_CALLBACK_PATH,
-        session=google_http,
+    chats = build_chats(
+        settings,
+        base_url=base_url,
+        engine=engine,
+        cipher=cipher,
+        slack_http=slack_http,
+        google_http=google_http,
     )
-    chat = (
-        gchat_app.ports(settings.gchat, base_url=base_url, session=google_http)
-        if settings.gchat.configured
-        else None
+    google = build_google(settings, repos=repos, base_url=base_url, session=google_http)
+    outputs = build_outputs(_file_server(settings), repos=repos, base_url=base_url)
+    recording = _recording(
+        settings,
+        repos=repos,
+        google=google,
+        outputs=outputs,
+        threads=chats.threads(),
+        google_http=google_http,
     )
-    chat_notifier = {"gchat": chat.notifier} if chat else {}
-    chat_threads = {"gchat": chat.threads} if chat else {}
-    slack_notifier = {"slack": slack.notifier} if slack else {}
-    slack_threads: dict[str, ChatThreads] = {"slack": slack.threads} if slack else {}
-    connect = ConnectFlow(
-        states=repos.connect_states,
-        accounts=repos.accounts,
-        oauth=oauth,
-        notifiers={**slack_notifier, **chat_notifier},
-        ttl_seconds=settings.google.connect_ttl,
-    )
-    meet = MeetRestClient(settings=settings.google, session=google_http)
-    google = GoogleAccess(accounts=repos.accounts, oauth=oauth)
-    file_server = _file_server(settings)
+    sides = _Sides(repos=repos, chats=chats, google=google, outputs=outputs, recording=recording)
+    return _services(settings, sides, base_url=base_url, google_http=google_http)
+
+
+def _recording(
+    settings: Settings,
+    *,
+    repos: Repos,
+    google: GoogleSide,
+    outputs: Outputs,
+    threads: dict[str, ChatThreads],
+    google_http: aiohttp.ClientSession,
+) -> RecordingSide:
+    """The recorder (with the transcriber it feeds) and what it hands its results to."""
     transcriber = build_transcriber(settings.transcription, models=SpeechModels())
     recorder = Recorder(
         options=session_options(settings),
@@ -194,105 +189,64 @@ def _wire(
         max_concurrent=settings.recorder.max_concurrent,
         transcriber=transcriber,
     )
-    publisher = BlobPublisher(store=file_server.store, signer=file_server.signer, base_url=base_url)
-    threads: dict[str, ChatThreads] = {**slack_threads, **chat_threads}
-    page_data = meeting_page.MeetingPages(
-        recordings=repos.recordings,
-        transcripts=repos.transcripts,
-        meetings=repos.meetings,
-        signer=file_server.signer,
-        base_url=base_url,
-    )
-    delivery = TranscriptDelivery(
-        transcripts=repos.transcripts,
-        recordings=repos.recordings,
-        publisher=publisher,
-        threads=threads,
-        pages=page_data.links(),
-    )
-    live = LiveTranscripts(threads=threads, interval=settings.transcription.live_interval)
-    artifacts = ArtifactsFlow(
+    deliveries = build_deliveries(
+        settings,
+        repos=repos,
         google=google,
-        client=MeetArtifactsClient(settings=settings.google, session=google_http),
-        delays=settings.artifacts.delays,
-        excerpt_lines=settings.artifacts.excerpt_lines,
-    )
-    video = build_video(
-        settings.video,
-        publisher=publisher,
-        recordings=repos.recordings,
+        outputs=outputs,
         threads=threads,
-        pages=page_data.links(),
+        session=google_http,
     )
-    recording = RecordingFlow(
-        recordings=repos.recordings,
-        meetings=repos.meetings,
+    flow = build_recording_flow(
+        settings,
+        repos=repos,
         recorder=recorder,
-        publisher=publisher,
-        threads=threads,
+        transcribing=transcriber is not None,
         google=google,
-        meet=meet,
-        work_root=settings.storage.recordings_dir(),
-        transcription=None
-        if transcriber is None
-        else Transcription(
-            repo=repos.transcripts,
-            delivery=delivery,
-            live=live,
-            live_by_default=settings.transcription.live_message,
-        ),
-        artifacts=artifacts if settings.artifacts.enabled else None,
-        video=video,
+        outputs=outputs,
+        threads=threads,
+        deliveries=deliveries,
     )
+    return RecordingSide(
+        recorder=recorder, transcriber=transcriber, deliveries=deliveries, flow=flow
+    )
+
+
+def _services(
+    settings: Settings, sides: _Sides, *, base_url: str, google_http: aiohttp.ClientSession
+) -> Runtime:
+    """The meeting service and the chat apps that call it, and the runtime that holds all."""
+    repos, chats, recording = sides.repos, sides.chats, sides.recording
+    connect = build_connect(settings, repos=repos, google=sides.google, notifiers=chats.notifiers())
     service = MeetingService(
         meetings=repos.meetings,
-        meet=meet,
-        google=google,
+        meet=sides.google.meet,
+        google=sides.google.access,
         connect=connect,
-        recording=recording,
-        transcripts=delivery,
-    )
-    sweeper = RetentionSweeper(
-        recordings=repos.recordings,
-        delivery=delivery,
-        retention_days=settings.storage.retention_days,
-        interval=settings.storage.sweep_interval,
-        clock=lambda: datetime.now(UTC),
+        recording=recording.flow,
+        transcripts=recording.deliveries.transcripts,
     )
     supervisor = TaskSupervisor(concurrency=4)
-    bolt = None
-    if slack is not None:
-        bolt = slack_app.build_app(
-            ports=slack,
-            base_url=base_url,
-            service=service,
-            dedupe=repos.dedupe,
-            supervisor=supervisor,
-        )
     return Runtime(
         repos=repos,
         service=service,
         connect=connect,
-        slack=bolt,
-        slack_ports=slack,
+        slack=build_bolt(
+            chats, base_url=base_url, service=service, repos=repos, supervisor=supervisor
+        ),
+        slack_ports=chats.slack,
         supervisor=supervisor,
-        recorder=recorder,
-        recording=recording,
-        files=file_server,
-        pages=page_data,
-        live=live,
-        artifacts=artifacts,
-        sweeper=sweeper,
-        transcriber=transcriber,
-        video=video,
-        gchat=None
-        if chat is None
-        else gchat_app.build(
-            settings=settings.gchat,
-            chat=chat,
-            session=google_http,
-            service=service,
-            supervisor=supervisor,
+        recorder=recording.recorder,
+        recording=recording.flow,
+        files=sides.outputs.files,
+        pages=sides.outputs.pages,
+        live=recording.deliveries.live,
+        artifacts=recording.deliveries.artifacts,
+        sweeper=build_sweeper(settings, repos=repos, delivery=recording.deliveries.transcripts),
+        transcriber=recording.transcriber,
+        video=recording.deliveries.video,
+        gchat=build_gchat(
+            settings, chats, session=google_http, service=service, supervisor=supervisor
         ),
     )
 

@@ -1,0 +1,1 @@
+"""The composition root: settings to a running bot (wiring, lifecycle, modes, server)."""
