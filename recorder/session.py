@@ -15,7 +15,8 @@ import aiohttp
 from recorder import lifecycle
 from recorder.capture.capture import CallCapture
 from recorder.capture.finalize import MIXED_NAME, FinalizeError, finalize
-from recorder.client import MEDIA_LOST, ClientState, MeetMediaClient, SessionEnd
+from recorder.connection.client import MeetMediaClient
+from recorder.connection.model import MEDIA_LOST, ClientState, SessionEnd
 from recorder.errors import (
     CallNotActive,
     Cancelled,

@@ -15,7 +15,8 @@ import pytest
 from aiortc import codecs as aiortc_codecs
 from aiortc import sdp as aiortc_sdp
 
-from recorder.client import ClientState, MeetMediaClient
+from recorder.connection.client import MeetMediaClient
+from recorder.connection.model import ClientState
 from recorder.model import Speaker
 from recorder.ports import VideoRequest
 from recorder.video.capture import VideoCapture

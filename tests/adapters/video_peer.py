@@ -183,7 +183,7 @@ class MeetPeer:
         self.pc.on("datachannel", self._on_channel)
 
     async def connect(self, *, space: str, offer: str, confirmation_timeout: int) -> Answer:
-        """Answer ``offer`` (the `recorder.client.Signaling` protocol)."""
+        """Answer ``offer`` (the `recorder.connection.model.Signaling` protocol)."""
         self.offers.append(offer)
         audio = offer.count("m=audio ")
         video = offer.count("m=video ") if self.video else 0
