@@ -14,7 +14,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     # the service: start, stop, status (active, get, wait), recover, aclose
     "Recorder": ("recorder.service", "Recorder"),
     "RecorderBusy": ("recorder.service", "RecorderBusy"),
-    "SessionOptions": ("recorder.session", "SessionOptions"),
+    "SessionOptions": ("recorder.session.options", "SessionOptions"),
     # a job, what it reports, how it ends
     "RecordingJob": ("recorder.ports", "RecordingJob"),
     "RecordingEvents": ("recorder.ports", "RecordingEvents"),

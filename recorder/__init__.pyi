@@ -25,7 +25,7 @@ from recorder.ports import (
     VideoRequest,
 )
 from recorder.service import Recorder, RecorderBusy
-from recorder.session import SessionOptions
+from recorder.session.options import SessionOptions
 from recorder.transcribe import formats as transcript_formats
 from recorder.transcribe.model import Segment
 from recorder.video.compose import ComposeError, ComposeOptions, ComposeStopped

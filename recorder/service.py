@@ -12,7 +12,8 @@ import aiohttp
 
 from recorder.model import RecordingId
 from recorder.ports import Outcome, RecordingJob
-from recorder.session import SHUTDOWN, RecordingSession, SessionOptions
+from recorder.session.options import SHUTDOWN, SessionOptions
+from recorder.session.recording import RecordingSession
 from recorder.transcribe.transcriber import Transcriber
 from recorder.workdir import recover
 from recorder.workers import WorkerPools, run_in
