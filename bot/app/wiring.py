@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -89,8 +88,7 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
         _close_at_shutdown(resources, runtime)
         _serve(app, runtime, settings)
         await _recover(runtime, work_root=settings.storage.recordings_dir())
-        sweeper = asyncio.create_task(runtime.sweeper.run(), name="retention-sweep")
-        resources.cancel_at_close("retention sweep", sweeper)
+        runtime.supervisor.run_until_close(runtime.sweeper.run(), name="retention-sweep")
         logger.info("meetbot ready at %s", base_url)
         yield
 
