@@ -11,9 +11,8 @@ import uuid
 from pathlib import Path
 
 import aiohttp
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.app.database import open_database
 from bot.app.wiring import session_options
 from bot.core.google_access import GoogleAccess
 from bot.core.model import ChatUser
@@ -28,10 +27,8 @@ from recorder.service import Recorder
 from recorder.transcribe.engine import load_engine
 from recorder.transcribe.model import EngineError, Segment
 from recorder.transcribe.transcriber import Transcriber
-from storage.crypto import TokenCipher
-from storage.db import create_engine, run_migrations
-from storage.repos.factory import build_repos
-from storage.tables import GoogleAccountRow
+from storage.db import make_sessionmaker
+from storage.repos.accounts import SqlAccountRepo
 
 logger = logging.getLogger(__name__)
 
@@ -79,18 +76,16 @@ async def record(
     space = space_from_ref(ref)
     if space is None:
         raise SettingsError(f"not a Meet link, meeting code or space name: {ref}")
-    key = settings.storage.token_key
-    if key is None:
-        raise SettingsError("MEETBOT_STORAGE_TOKEN_KEY is needed to read the linked account")
-    engine = create_engine(settings.storage.resolved_database_url())
+    database = await open_database(settings)
     try:
-        await run_migrations(engine)
-        repos = build_repos(engine=engine, cipher=TokenCipher(key=key.get_secret_value()))
-        chat_user = await _pick_user(engine, user)
+        accounts = SqlAccountRepo(
+            sessions=make_sessionmaker(database.engine), cipher=database.cipher
+        )
+        chat_user = await _pick_user(accounts, user)
         transcriber = await _transcriber(settings)
         async with aiohttp.ClientSession() as http:
             oauth = HttpGoogleOAuth(settings=settings.google, redirect_uri="", session=http)
-            google = GoogleAccess(accounts=repos.accounts, oauth=oauth)
+            google = GoogleAccess(accounts=accounts, oauth=oauth)
             meet = MeetRestClient(settings=settings.google, session=http)
             printer = _Printer()
             recorder = Recorder(
@@ -104,19 +99,15 @@ async def record(
                 probe=SpaceProbe(google=google, meet=meet, user=chat_user),
                 events=printer,
             )
-            recorder.start(job)
-            waiter = asyncio.ensure_future(recorder.wait(job.recording_id))
             try:
-                await asyncio.wait_for(asyncio.shield(waiter), max_seconds)
-            except TimeoutError:
-                recorder.stop(job.recording_id, by="the command line (time limit)")
+                recorder.start(job)
+                await _until_done(recorder, job.recording_id, max_seconds)
             finally:
-                await waiter
                 await recorder.aclose()
                 if transcriber is not None:
                     await transcriber.aclose()
     finally:
-        await engine.dispose()
+        await database.engine.dispose()
     return _summarize(printer.outcome, out_dir)
 
 
@@ -140,17 +131,27 @@ async def _transcriber(settings: Settings) -> Transcriber | None:
     return Transcriber(engine, workers=options.workers)
 
 
-async def _pick_user(engine: AsyncEngine, user: str | None) -> ChatUser:
+async def _until_done(recorder: Recorder, recording_id: RecordingId, limit: float | None) -> None:
+    """Until the recording's outcome is reported; past ``limit`` seconds it is stopped (its
+    files finished) and waited for. No task of its own: `Recorder.wait` shields the
+    recorder's task, which the recorder owns."""
+    try:
+        async with asyncio.timeout(limit):
+            await recorder.wait(recording_id)
+    except TimeoutError:
+        recorder.stop(recording_id, by="the command line (time limit)")
+        await recorder.wait(recording_id)
+
+
+async def _pick_user(accounts: SqlAccountRepo, user: str | None) -> ChatUser:
     """``platform:team:user``, or the only linked account."""
     if user is not None:
         platform, team, user_id = user.split(":", 2)
         return ChatUser(platform, team, user_id)  # type: ignore[arg-type]
-    async with engine.connect() as conn:
-        rows = (await conn.execute(select(GoogleAccountRow).limit(2))).all()
-    if len(rows) != 1:
+    users = await accounts.linked_users(limit=2)
+    if len(users) != 1:
         raise SettingsError("pass --user platform:team:user (which linked Google account to use)")
-    row = rows[0]
-    return ChatUser(row.platform, row.team_id, row.user_id)
+    return users[0]
 
 
 def _summarize(outcome: Outcome | None, out_dir: Path) -> int:

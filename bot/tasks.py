@@ -1,4 +1,4 @@
-"""TaskSupervisor: every background task has an owner that logs its failure and awaits it."""
+"""TaskSupervisor: the owner of the bot's background work; it logs failures, awaits at close."""
 
 from __future__ import annotations
 
@@ -12,10 +12,13 @@ logger = logging.getLogger(__name__)
 
 
 class TaskSupervisor:
-    """Owns the work that runs after a chat request has been acknowledged."""
+    """Owns the work that runs after a chat request has been acknowledged (bounded slots,
+    a grace period at close) and the service loops that run until shutdown (the retention
+    sweep: no slot, cancelled at once at close)."""
 
     def __init__(self, *, concurrency: int = 8) -> None:
         self._tasks: set[asyncio.Task[None]] = set()
+        self._loops: set[asyncio.Task[None]] = set()
         self._closing = False
         # Bounded so a burst of commands queues instead of starving the acks (and the GIL).
         self._slots = asyncio.Semaphore(concurrency)
@@ -26,10 +29,21 @@ class TaskSupervisor:
         if self._closing:
             coro.close()
             raise RuntimeError("shutting down: not accepting new work")
+        # owner: this supervisor; `aclose` cancels what outlives the grace, and awaits it
         task = asyncio.create_task(self._run(coro), name=name, context=contextvars.copy_context())
         self._tasks.add(task)
         task.add_done_callback(self._done)
         return task
+
+    def run_until_close(self, coro: Coroutine[Any, Any, None], *, name: str) -> None:
+        """Run the service loop ``coro`` until `aclose` cancels it; it takes no slot."""
+        if self._closing:
+            coro.close()
+            raise RuntimeError("shutting down: not starting new work")
+        # owner: this supervisor; `aclose` cancels and awaits it first
+        task = asyncio.create_task(coro, name=name)
+        self._loops.add(task)
+        task.add_done_callback(self._done)
 
     async def _run(self, coro: Coroutine[Any, Any, None]) -> None:
         async with self._slots:
@@ -37,6 +51,7 @@ class TaskSupervisor:
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
+        self._loops.discard(task)
         if task.cancelled():
             return
         exc = task.exception()
@@ -61,8 +76,13 @@ class TaskSupervisor:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def aclose(self, *, grace: float = 5.0) -> None:
-        """Stop accepting work, give running tasks ``grace`` seconds, then cancel and await."""
+        """Stop accepting work and cancel the service loops; give the work in flight
+        ``grace`` seconds, then cancel it; await every task."""
         self._closing = True
+        loops = list(self._loops)
+        for loop in loops:
+            loop.cancel()
+        await asyncio.gather(*loops, return_exceptions=True)
         if not self._tasks:
             return
         _, pending = await asyncio.wait(self._tasks, timeout=grace)

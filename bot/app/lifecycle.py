@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -30,16 +29,6 @@ class Resources:
     def close_with(self, name: str, close: Close) -> None:
         """Run ``close()`` at shutdown, before everything registered earlier."""
         self._stack.push_async_callback(self._close, name, close)
-
-    def cancel_at_close(self, name: str, task: asyncio.Task[None]) -> None:
-        """Cancel and await ``task`` at shutdown."""
-
-        async def cancel() -> None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-        self.close_with(name, cancel)
 
     async def _close(self, name: str, close: Close) -> None:
         try:

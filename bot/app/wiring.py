@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -15,6 +14,7 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app.chats import Chats, build_bolt, build_chats, build_gchat
+from bot.app.database import open_database, token_cipher
 from bot.app.delivery import Outputs, build_outputs, build_sweeper
 from bot.app.google import GoogleSide, build_connect, build_google
 from bot.app.lifecycle import GOOGLE_HTTP, RESOURCES, Resources
@@ -33,9 +33,6 @@ from bot.web import files, meeting_page, pages
 from recorder.service import Recorder
 from recorder.session import SessionOptions
 from storage.blobs import LocalBlobStore
-from storage.crypto import TokenCipher
-from storage.db import create_engine, run_migrations
-from storage.files import private_dir
 from storage.links import LinkSigner, derive_link_key
 from storage.repos.factory import Repos, build_repos
 
@@ -73,12 +70,10 @@ def create_app(
 
 async def _runtime(app: web.Application) -> AsyncIterator[None]:
     settings, base_url = app[SETTINGS], app[BASE_URL]
-    private_dir(settings.storage.data_dir)  # 0700 before anything is written in it
     async with contextlib.AsyncExitStack() as stack:
         resources = app[RESOURCES] = Resources(stack)
-        engine = create_engine(settings.storage.resolved_database_url())
+        engine = (await open_database(settings)).engine
         resources.close_with("database engine", engine.dispose)
-        await run_migrations(engine, cipher=token_cipher(settings))
         google_http = app[GOOGLE_HTTP] = aiohttp.ClientSession()
         resources.close_with("Google HTTP session", google_http.close)
         slack_http = slack_app.http_session()
@@ -93,8 +88,7 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
         _close_at_shutdown(resources, runtime)
         _serve(app, runtime, settings)
         await _recover(runtime, work_root=settings.storage.recordings_dir())
-        sweeper = asyncio.create_task(runtime.sweeper.run(), name="retention-sweep")
-        resources.cancel_at_close("retention sweep", sweeper)
+        runtime.supervisor.run_until_close(runtime.sweeper.run(), name="retention-sweep")
         logger.info("meetbot ready at %s", base_url)
         yield
 
@@ -249,14 +243,6 @@ def _services(
             settings, chats, session=google_http, service=service, supervisor=supervisor
         ),
     )
-
-
-def token_cipher(settings: Settings) -> TokenCipher:
-    """The cipher of every token stored (Google's and Slack's), from the token key."""
-    key = settings.storage.token_key
-    if key is None:
-        raise RuntimeError("MEETBOT_STORAGE_TOKEN_KEY is required")
-    return TokenCipher(key=key.get_secret_value())
 
 
 def session_options(settings: Settings) -> SessionOptions:

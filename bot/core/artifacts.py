@@ -98,6 +98,7 @@ class ArtifactsFlow:
             logger.info("Meet artifacts of %s already followed", conference_record)
             return
         record = ConferenceRecordName(conference_record)
+        # owner: this flow; `aclose` cancels and awaits it (before the Google session closes)
         task = asyncio.create_task(
             self._follow(user, record, post), name=f"meet-artifacts {conference_record}"
         )

@@ -63,6 +63,7 @@ class LiveTranscripts:
         live.segments.extend(segments)
         live.dirty.set()
         if live.task is None:
+            # owner: LiveTranscripts; `finish` awaits it, `aclose` cancels and awaits it
             live.task = asyncio.create_task(
                 self._follow(live), name=f"live-transcript-{recording_id}"
             )

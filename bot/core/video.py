@@ -104,6 +104,7 @@ class VideoDelivery:
         self._own(self._run(recording, duration, None), name=f"video-{recording.id}")
 
     def _own(self, work: Coroutine[Any, Any, None], *, name: str) -> None:
+        # owner: VideoDelivery; `aclose` cancels and awaits it before closing the composer
         task = asyncio.create_task(work, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

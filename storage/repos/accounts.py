@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, and_, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.core.model import ChatUser, GoogleIdentity, GoogleLink, GoogleTokens
+from bot.core.model import ChatUser, GoogleIdentity, GoogleLink, GoogleTokens, Platform
 from storage.crypto import TokenCipher
 from storage.db import Clock, insert_or_conflict, transaction, utcnow
 from storage.tables import GoogleAccountRow
@@ -91,6 +91,17 @@ class SqlAccountRepo:
             updated = (await session.scalars(query)).first()
         if updated is None:
             logger.warning("token update for unlinked user %s/%s", user.platform, user.user_id)
+
+    async def linked_users(self, *, limit: int) -> list[ChatUser]:
+        """Up to ``limit`` linked chat users, oldest link first (the record CLI's default)."""
+        query = (
+            select(GoogleAccountRow.platform, GoogleAccountRow.team_id, GoogleAccountRow.user_id)
+            .order_by(GoogleAccountRow.id)
+            .limit(limit)
+        )
+        async with transaction(self._sessions) as session:
+            rows = (await session.execute(query)).all()
+        return [ChatUser(cast(Platform, platform), team, user) for platform, team, user in rows]
 
     async def delete(self, *, user: ChatUser) -> bool:
         """Remove the link; returns whether one existed."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -11,7 +12,8 @@ from bot.app.lifecycle import GOOGLE_HTTP, RESOURCES
 from bot.app.runtime import RUNTIME
 from bot.app.sandbox_mode import start_sandbox
 from bot.core.artifacts import ArtifactsFlow
-from tests.fixtures_bot import sandbox_test_settings
+from tests.fixtures_bot import eventually, running_sandbox_bot, sandbox_test_settings
+from tests.media import write_tone
 
 
 async def test_one_failing_close_leaves_the_others_closed(
@@ -30,7 +32,6 @@ async def test_one_failing_close_leaves_the_others_closed(
         await server.close()
 
     assert resources.failed == ["Meet artifacts"]
-    assert resources.closed[0] == "retention sweep"
     assert resources.closed[-4:] == [
         "task supervisor",
         "Slack HTTP session",
@@ -43,3 +44,30 @@ async def test_one_failing_close_leaves_the_others_closed(
         with pytest.raises(RuntimeError, match="shutdown"):
             pool.submit(print)
     assert "closing Meet artifacts failed" in caplog.text
+
+
+async def test_shutdown_leaves_no_task_pending(database_url: str, tmp_path: Path) -> None:
+    """A recording and its command in flight, the retention sweep running: closing the
+    server cancels and awaits every task the bot started."""
+    settings = sandbox_test_settings(database_url=database_url, data_dir=tmp_path / "data")
+    storage = settings.storage.model_copy(update={"retention_days": 30.0})
+    async with running_sandbox_bot(settings.model_copy(update={"storage": storage})) as bot:
+        assert (await bot.consent("U0ALICE"))["status"] == 200
+        await bot.command("new standup")
+        [card] = await bot.cards()
+        [space] = (await bot.api("GET", "meet/spaces"))["spaces"]
+        tone = str(write_tone(tmp_path / "ann.wav", freq=440.0, seconds=30.0))
+        people = [{"name": "Ann", "audio": tone, "speak_at": 0.2}]
+        await bot.api(
+            "POST", "meet/conferences", {"space": space["meetingCode"], "participants": people}
+        )
+        await bot.click(card["ts"], "meet_record")
+
+        async def recording() -> bool:
+            return bool(bot.runtime.recorder.active)
+
+        await eventually(recording, within=10, what="the recording to start")
+        names = {task.get_name() for task in asyncio.all_tasks()}
+        assert "retention-sweep" in names
+        assert any(name.startswith("recording-") for name in names)
+    assert asyncio.all_tasks() == {asyncio.current_task()}

@@ -12,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.core.errors import StorageUnavailable
 from bot.core.model import ChatUser, GoogleIdentity, GoogleLink, GoogleTokens
 from storage.crypto import TokenCipher, TokenDecryptError, generate_key
+from storage.db import make_sessionmaker
 from storage.repos import Repos, build_repos
+from storage.repos.accounts import SqlAccountRepo
 
 USER = ChatUser(platform="slack", team_id="T1", user_id="U1")
 TOKENS = GoogleTokens(
@@ -127,3 +129,17 @@ async def test_unreachable_database_raises_storage_unavailable(
         await accounts.save(link=LINK)
     with pytest.raises(StorageUnavailable):
         await accounts.get(user=USER)
+
+
+async def test_linked_users_lists_the_oldest_links_first(
+    engine: AsyncEngine, cipher: TokenCipher
+) -> None:
+    accounts = SqlAccountRepo(sessions=make_sessionmaker(engine), cipher=cipher)
+    assert await accounts.linked_users(limit=2) == []
+    other = ChatUser(platform="gchat", team_id="", user_id="users/42")
+    third = replace(USER, user_id="U3")
+    for user in (USER, other, third):
+        await accounts.save(link=replace(LINK, user=user))
+
+    assert await accounts.linked_users(limit=2) == [USER, other]
+    assert await accounts.linked_users(limit=5) == [USER, other, third]
