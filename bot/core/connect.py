@@ -8,11 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.core import messages
 from bot.core.errors import OAuthError
 from bot.core.model import ChatUser, GoogleIdentity, GoogleLink, PendingConnect
 from bot.core.ports import AccountRepo, ConnectStateRepo, GoogleOAuth, Notifier
 from bot.core.replies import Reply
+from bot.core.texts import meetings as messages
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.core import recording_texts as texts
 from bot.core.artifacts import ArtifactsFlow
 from bot.core.cards import meeting_card
 from bot.core.errors import ChatPlatformError
@@ -23,9 +22,10 @@ from bot.core.ports_recording import NewRecordingRow, RecordingRepo
 from bot.core.ports_transcript import TranscriptRepo
 from bot.core.recording_access import SpaceProbe, UserTokens
 from bot.core.replies import Reply
+from bot.core.texts import recording as texts
+from bot.core.texts.video import audio_only_scope
 from bot.core.transcripts import TranscriptDelivery, post_in_thread, thread_target
 from bot.core.video import VideoDelivery
-from bot.core.video_texts import audio_only_scope
 from bot.logs import log_context
 from recorder import (
     LIVE_STATES,

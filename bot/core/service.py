@@ -6,8 +6,7 @@ import logging
 from collections.abc import Awaitable
 
 from bot.core import commands as c
-from bot.core import lifecycle, messages
-from bot.core import recording_texts as rtexts
+from bot.core import lifecycle
 from bot.core.access import Invocation, MeetingAccess, meeting_target, space_from_ref
 from bot.core.cards import meeting_card
 from bot.core.connect import ConnectFlow
@@ -26,6 +25,8 @@ from bot.core.ports import ChatReply, MeetingRepo, MeetSpaces
 from bot.core.recording import RecordingFlow, Target
 from bot.core.recording_access import MEDIA_SCOPES, VIDEO_SCOPES
 from bot.core.replies import Action
+from bot.core.texts import meetings as messages
+from bot.core.texts import recording as rtexts
 from bot.core.transcript_commands import TranscriptCommands
 from bot.core.transcripts import TranscriptDelivery
 from bot.logs import log_context

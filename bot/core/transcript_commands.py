@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import logging
 
-from bot.core import transcript_texts as texts
 from bot.core.model import ChatUser, Meeting, Recording
 from bot.core.ports import ChatReply
 from bot.core.replies import Reply
+from bot.core.texts import transcripts as texts
 from bot.core.transcripts import FINAL, TranscriptDelivery, thread_target
 from recorder import RecordingState
 

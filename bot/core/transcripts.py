@@ -9,7 +9,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.core import transcript_texts as texts
 from bot.core.errors import ChatPlatformError
 from bot.core.model import CardRef, FileKind, Recording, RecordingFile
 from bot.core.ports_delivery import (
@@ -22,6 +21,7 @@ from bot.core.ports_delivery import (
 from bot.core.ports_recording import RecordingRepo
 from bot.core.ports_transcript import TranscriptRepo
 from bot.core.replies import Reply
+from bot.core.texts import transcripts as texts
 from bot.logs import log_context
 from recorder import RecordingState, Segment
 from recorder import transcript_formats as formats

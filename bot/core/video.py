@@ -14,7 +14,6 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
-from bot.core import video_texts as texts
 from bot.core.errors import ChatPlatformError
 from bot.core.model import CardRef, Recording, RecordingFile
 from bot.core.ports_delivery import (
@@ -27,6 +26,7 @@ from bot.core.ports_delivery import (
 )
 from bot.core.ports_recording import RecordingRepo
 from bot.core.replies import Reply
+from bot.core.texts import video as texts
 from bot.core.transcripts import post_in_thread, thread_target
 from bot.logs import log_context
 from recorder import (

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.core import artifacts_texts as texts
 from bot.core.model import ConferenceRecord, ConferenceRecordName, Participant, SpaceName
 from bot.core.ports_artifacts import (
     ArtifactLists,
@@ -13,6 +12,7 @@ from bot.core.ports_artifacts import (
     MeetArtifact,
     TranscriptEntry,
 )
+from bot.core.texts import artifacts as texts
 
 START = datetime(2030, 5, 17, 9, 0, tzinfo=UTC)
 RECORD = ConferenceRecord(
