@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.core.live_transcript import LiveTranscripts
-from bot.core.ports_delivery import ChatThreads
+from bot.core.ports.chat import ChatThreads
 from bot.core.retention import RetentionSweeper
 from bot.core.transcripts import TranscriptDelivery
 from bot.settings import Settings

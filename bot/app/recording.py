@@ -11,7 +11,7 @@ from bot.app.google import GoogleSide, build_artifacts
 from bot.app.video import build_video
 from bot.core.artifacts import ArtifactsFlow
 from bot.core.live_transcript import LiveTranscripts
-from bot.core.ports_delivery import ChatThreads
+from bot.core.ports.chat import ChatThreads
 from bot.core.recording import RecordingFlow, Transcription
 from bot.core.transcripts import TranscriptDelivery
 from bot.core.video import VideoDelivery

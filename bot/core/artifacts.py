@@ -29,7 +29,7 @@ from bot.core.errors import (
 )
 from bot.core.google_access import GoogleAccess
 from bot.core.model import ChatUser, ConferenceRecordName
-from bot.core.ports_artifacts import ConferenceArtifacts, MeetArtifactsSource
+from bot.core.ports.google import ConferenceArtifacts, MeetArtifactsSource
 from bot.core.replies import Reply
 from bot.core.texts import artifacts as texts
 from bot.logs import log_context

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from bot.core.errors import ChatPlatformError
 from bot.core.model import CardRef
-from bot.core.ports_delivery import ChatThreads, ThreadTarget
+from bot.core.ports.chat import ChatThreads, ThreadTarget
 from bot.core.replies import Reply
 from bot.core.texts.recording import clock
 from bot.core.texts.transcripts import escape

@@ -16,10 +16,11 @@ from bot.core.errors import ChatPlatformError
 from bot.core.google_access import GoogleAccess
 from bot.core.live_transcript import LiveTranscripts
 from bot.core.model import CardRef, ChatUser, Meeting, MeetingId, Platform, Recording
-from bot.core.ports import MeetingRepo, MeetSpaces
-from bot.core.ports_delivery import ChatThreads, FilePublisher, RecorderPort
-from bot.core.ports_recording import NewRecordingRow, RecordingRepo
-from bot.core.ports_transcript import TranscriptRepo
+from bot.core.ports.chat import ChatThreads
+from bot.core.ports.files import FilePublisher
+from bot.core.ports.google import MeetSpaces
+from bot.core.ports.recorder import RecorderPort
+from bot.core.ports.storage import MeetingRepo, NewRecordingRow, RecordingRepo, TranscriptRepo
 from bot.core.recording_access import SpaceProbe, UserTokens
 from bot.core.replies import Reply
 from bot.core.texts import recording as texts

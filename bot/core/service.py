@@ -21,7 +21,9 @@ from bot.core.errors import (
 from bot.core.google_access import GoogleAccess
 from bot.core.lifecycle import TERMINAL
 from bot.core.model import ChatUser, Meeting, MeetingId, MeetingState, NewMeetingRow
-from bot.core.ports import ChatReply, MeetingRepo, MeetSpaces
+from bot.core.ports.chat import ChatReply
+from bot.core.ports.google import MeetSpaces
+from bot.core.ports.storage import MeetingRepo
 from bot.core.recording import RecordingFlow, Target
 from bot.core.recording_access import MEDIA_SCOPES, VIDEO_SCOPES
 from bot.core.replies import Action

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from bot.core.model import ChatUser, Meeting, Recording
-from bot.core.ports import ChatReply
+from bot.core.ports.chat import ChatReply
 from bot.core.replies import Reply
 from bot.core.texts import transcripts as texts
 from bot.core.transcripts import FINAL, TranscriptDelivery, thread_target

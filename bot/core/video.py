@@ -16,15 +16,10 @@ from typing import Any
 
 from bot.core.errors import ChatPlatformError
 from bot.core.model import CardRef, Recording, RecordingFile
-from bot.core.ports_delivery import (
-    ChatThreads,
-    FilePublisher,
-    MeetingPageLinks,
-    ThreadTarget,
-    Upload,
-    VideoComposer,
-)
-from bot.core.ports_recording import RecordingRepo
+from bot.core.ports.chat import ChatThreads, ThreadTarget, Upload
+from bot.core.ports.files import FilePublisher, MeetingPageLinks
+from bot.core.ports.recorder import VideoComposer
+from bot.core.ports.storage import RecordingRepo
 from bot.core.replies import Reply
 from bot.core.texts import video as texts
 from bot.core.transcripts import post_in_thread, thread_target

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bot.core.model import Meeting, MeetingId
-from bot.core.ports_recording import NewRecordingRow
+from bot.core.ports.storage import NewRecordingRow
 from bot.core.texts import meetings as messages
 from bot.core.texts import recording as rtexts
 from recorder.model import RecordingState

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.core.model import ConferenceRecord, ConferenceRecordName, Participant, SpaceName
-from bot.core.ports_artifacts import (
+from bot.core.ports.google import (
     ArtifactLists,
     ArtifactState,
     ConferenceArtifacts,

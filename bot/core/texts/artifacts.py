@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from bot.core.model import Participant
-from bot.core.ports_artifacts import ConferenceArtifacts, MeetArtifact, TranscriptEntry
+from bot.core.ports.google import ConferenceArtifacts, MeetArtifact, TranscriptEntry
 from bot.core.replies import LinkButton, Reply
 from bot.core.texts.recording import clock
 
