@@ -9,10 +9,10 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.core.artifacts import ArtifactsFlow
 from bot.core.connect import ConnectFlow
-from bot.core.live_transcript import LiveTranscripts
 from bot.core.recording import RecordingFlow
 from bot.core.retention import RetentionSweeper
 from bot.core.service import MeetingService
+from bot.core.transcripts.live import LiveTranscripts
 from bot.core.video import VideoDelivery
 from bot.gchat.app import GChatSide
 from bot.settings import Settings

@@ -14,7 +14,6 @@ from bot.core.artifacts import ArtifactsFlow
 from bot.core.cards import meeting_card
 from bot.core.errors import ChatPlatformError
 from bot.core.google_access import GoogleAccess
-from bot.core.live_transcript import LiveTranscripts
 from bot.core.model import CardRef, ChatUser, Meeting, MeetingId, Platform, Recording
 from bot.core.ports.chat import ChatThreads
 from bot.core.ports.files import FilePublisher
@@ -25,7 +24,8 @@ from bot.core.recording_access import SpaceProbe, UserTokens
 from bot.core.replies import Reply
 from bot.core.texts import recording as texts
 from bot.core.texts.video import audio_only_scope
-from bot.core.transcripts import TranscriptDelivery, post_in_thread, thread_target
+from bot.core.transcripts.delivery import TranscriptDelivery, post_in_thread, thread_target
+from bot.core.transcripts.live import LiveTranscripts
 from bot.core.video import VideoDelivery
 from bot.logs import log_context
 from recorder import (

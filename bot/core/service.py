@@ -29,8 +29,8 @@ from bot.core.recording_access import MEDIA_SCOPES, VIDEO_SCOPES
 from bot.core.replies import Action
 from bot.core.texts import meetings as messages
 from bot.core.texts import recording as rtexts
-from bot.core.transcript_commands import TranscriptCommands
-from bot.core.transcripts import TranscriptDelivery
+from bot.core.transcripts.commands import TranscriptCommands
+from bot.core.transcripts.delivery import TranscriptDelivery
 from bot.logs import log_context
 
 logger = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ from bot.core.ports.recorder import VideoComposer
 from bot.core.ports.storage import RecordingRepo
 from bot.core.replies import Reply
 from bot.core.texts import video as texts
-from bot.core.transcripts import post_in_thread, thread_target
+from bot.core.transcripts.delivery import post_in_thread, thread_target
 from bot.logs import log_context
 from recorder import (
     MP4_TYPE,
