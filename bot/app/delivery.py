@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.core.ports.chat import ChatThreads
-from bot.core.retention import RetentionSweeper
+from bot.core.recording.retention import RetentionSweeper
 from bot.core.transcripts.delivery import TranscriptDelivery
 from bot.core.transcripts.live import LiveTranscripts
 from bot.settings import Settings

@@ -10,7 +10,7 @@ from pathlib import Path
 from bot.core.ports.chat import ChatThreads
 from bot.core.ports.files import FilePublisher, MeetingPageLinks
 from bot.core.ports.storage import RecordingRepo
-from bot.core.video import VideoDelivery
+from bot.core.recording.video import VideoDelivery
 from bot.settings import VideoSettings
 from recorder.capture.finalize import OutputFile
 from recorder.ports import VideoRequest

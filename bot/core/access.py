@@ -17,7 +17,7 @@ from bot.core.model import ChatUser, ConferenceRecordName, Meeting, MeetingId, P
 from bot.core.ports.chat import ChatReply
 from bot.core.ports.google import MeetSpaces
 from bot.core.ports.storage import MeetingRepo, RecordingRepo
-from bot.core.recording import Target
+from bot.core.recording.flow import Target
 from bot.core.texts import meetings as messages
 
 logger = logging.getLogger(__name__)

@@ -24,8 +24,8 @@ from bot.core.model import ChatUser, Meeting, MeetingId, MeetingState, NewMeetin
 from bot.core.ports.chat import ChatReply
 from bot.core.ports.google import MeetSpaces
 from bot.core.ports.storage import MeetingRepo
-from bot.core.recording import RecordingFlow, Target
-from bot.core.recording_access import MEDIA_SCOPES, VIDEO_SCOPES
+from bot.core.recording.access import MEDIA_SCOPES, VIDEO_SCOPES
+from bot.core.recording.flow import RecordingFlow, Target
 from bot.core.replies import Action
 from bot.core.texts import meetings as messages
 from bot.core.texts import recording as rtexts

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.retention import RetentionSweeper
+from bot.core.recording.retention import RetentionSweeper
 from bot.core.transcripts.delivery import thread_target
 from recorder.model import RecordingState
 from tests.adapters.sandbox_server import eventually

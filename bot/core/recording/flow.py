@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.core.artifacts import ArtifactsFlow
 from bot.core.cards import meeting_card
 from bot.core.errors import ChatPlatformError
 from bot.core.google_access import GoogleAccess
@@ -20,13 +19,14 @@ from bot.core.ports.files import FilePublisher
 from bot.core.ports.google import MeetSpaces
 from bot.core.ports.recorder import RecorderPort
 from bot.core.ports.storage import MeetingRepo, NewRecordingRow, RecordingRepo, TranscriptRepo
-from bot.core.recording_access import SpaceProbe, UserTokens
+from bot.core.recording.access import SpaceProbe, UserTokens
+from bot.core.recording.artifacts import ArtifactsFlow
+from bot.core.recording.video import VideoDelivery
 from bot.core.replies import Reply
 from bot.core.texts import recording as texts
 from bot.core.texts.video import audio_only_scope
 from bot.core.transcripts.delivery import TranscriptDelivery, post_in_thread, thread_target
 from bot.core.transcripts.live import LiveTranscripts
-from bot.core.video import VideoDelivery
 from bot.logs import log_context
 from recorder import (
     LIVE_STATES,
