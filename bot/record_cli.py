@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app.wiring import session_options
-from bot.core.google_access import GoogleAccess
+from bot.core.accounts.google_access import GoogleAccess
 from bot.core.model import ChatUser
 from bot.core.recording.access import SpaceProbe, UserTokens
 from bot.core.service import space_from_ref

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 
-from bot.core.connect import ConnectFlow
+from bot.core.accounts.connect import ConnectFlow
 from bot.core.recording.artifacts import ArtifactsFlow
 from bot.core.recording.flow import RecordingFlow
 from bot.core.recording.retention import RetentionSweeper

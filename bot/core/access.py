@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from bot.core.accounts.google_access import GoogleAccess
 from bot.core.errors import MeetApiError, NotConnected, OAuthError
-from bot.core.google_access import GoogleAccess
 from bot.core.model import ChatUser, ConferenceRecordName, Meeting, MeetingId, Platform, Recording
 from bot.core.ports.chat import ChatReply
 from bot.core.ports.google import MeetSpaces

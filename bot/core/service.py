@@ -6,10 +6,9 @@ import logging
 from collections.abc import Awaitable
 
 from bot.core import commands as c
-from bot.core import lifecycle
 from bot.core.access import Invocation, MeetingAccess, meeting_target, space_from_ref
-from bot.core.cards import meeting_card
-from bot.core.connect import ConnectFlow
+from bot.core.accounts.connect import ConnectFlow
+from bot.core.accounts.google_access import GoogleAccess
 from bot.core.errors import (
     ChatPlatformError,
     MeetApiError,
@@ -18,8 +17,9 @@ from bot.core.errors import (
     OAuthError,
     StorageUnavailable,
 )
-from bot.core.google_access import GoogleAccess
-from bot.core.lifecycle import TERMINAL
+from bot.core.meetings import lifecycle
+from bot.core.meetings.cards import meeting_card
+from bot.core.meetings.lifecycle import TERMINAL
 from bot.core.model import ChatUser, Meeting, MeetingId, MeetingState, NewMeetingRow
 from bot.core.ports.chat import ChatReply
 from bot.core.ports.google import MeetSpaces

@@ -13,7 +13,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.core.google_access import GoogleAccess
+from bot.core.accounts.google_access import GoogleAccess
 from bot.core.model import ChatUser, GoogleLink
 from bot.core.recording.artifacts import ArtifactsFlow
 from bot.core.replies import Reply

@@ -12,7 +12,7 @@ import pytest
 from google.apps import card_v1, chat_v1
 from google.protobuf.json_format import ParseError  # type: ignore[import-untyped]
 
-from bot.core.cards import meeting_card
+from bot.core.meetings.cards import meeting_card
 from bot.core.model import AccessType, CardRef, Meeting, MeetingId, MeetingState
 from bot.core.replies import Action, MeetingCard, Reply
 from bot.core.texts import meetings as messages

@@ -16,6 +16,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
+from bot.core.accounts.google_access import GoogleAccess
 from bot.core.errors import (
     MeetApiError,
     MeetAuthError,
@@ -27,7 +28,6 @@ from bot.core.errors import (
     SpaceNotFound,
     StorageUnavailable,
 )
-from bot.core.google_access import GoogleAccess
 from bot.core.model import ChatUser, ConferenceRecordName
 from bot.core.ports.google import ConferenceArtifacts, MeetArtifactsSource
 from bot.core.replies import Reply

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.core.google_access import GoogleAccess
+from bot.core.accounts.google_access import GoogleAccess
 from bot.core.model import ChatUser, Meeting, Recording
 from bot.core.ports.chat import ChatThreads
 from bot.core.ports.files import FilePublisher

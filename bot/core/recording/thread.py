@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from bot.core.cards import meeting_card
 from bot.core.errors import ChatPlatformError
+from bot.core.meetings.cards import meeting_card
 from bot.core.model import CardRef, MeetingId, Recording
 from bot.core.ports.chat import ChatThreads
 from bot.core.ports.storage import MeetingRepo, RecordingRepo
