@@ -156,7 +156,7 @@ def test_emoji_shortcodes_become_unicode() -> None:
 def test_every_shortcode_the_core_writes_becomes_unicode_in_chat() -> None:
     core = Path(render.__file__).parents[1] / "core"
     used = {
-        code for path in core.glob("*.py") for code in re.findall(r":[a-z_]+:", path.read_text())
+        code for path in core.rglob("*.py") for code in re.findall(r":[a-z_]+:", path.read_text())
     }
     assert used  # the scan found the texts
     assert not [code for code in sorted(used) if render.chat_text(code) == code]
