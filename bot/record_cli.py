@@ -14,9 +14,9 @@ import aiohttp
 
 from bot.app.database import open_database
 from bot.app.wiring import session_options
-from bot.core.google_access import GoogleAccess
+from bot.core.accounts.google_access import GoogleAccess
 from bot.core.model import ChatUser
-from bot.core.recording_access import SpaceProbe, UserTokens
+from bot.core.recording.access import SpaceProbe, UserTokens
 from bot.core.service import space_from_ref
 from bot.google.meet import MeetRestClient
 from bot.google.oauth import HttpGoogleOAuth

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core.model import Meeting, MeetingId, Recording
-from bot.core.ports_recording import NewRecordingRow
+from bot.core.ports.storage import NewRecordingRow
 from recorder.model import RecordingState, Speaker
 from recorder.transcribe.model import Segment
 from sandbox.slack.state import BOT_USER_ID, SlackChannel

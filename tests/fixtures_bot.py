@@ -17,7 +17,7 @@ from bot.app.runtime import RUNTIME, Runtime
 from bot.app.sandbox_mode import start_sandbox
 from bot.app.server import RunningServer
 from bot.core.model import Recording
-from bot.core.ports_recording import NewRecordingRow
+from bot.core.ports.storage import NewRecordingRow
 from bot.settings import (
     GoogleSettings,
     HttpSettings,

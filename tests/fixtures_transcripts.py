@@ -14,8 +14,8 @@ from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.model import Recording
-from bot.core.ports_recording import NewRecordingRow
-from bot.core.transcripts import TranscriptDelivery
+from bot.core.ports.storage import NewRecordingRow
+from bot.core.transcripts.delivery import TranscriptDelivery
 from bot.slack.threads import SlackThreads
 from bot.web import files
 from bot.web.publisher import BlobPublisher

@@ -9,8 +9,7 @@ import aiohttp
 from slack_bolt.async_app import AsyncApp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.core.ports import Notifier
-from bot.core.ports_delivery import ChatThreads
+from bot.core.ports.chat import ChatThreads, Notifier
 from bot.core.service import MeetingService
 from bot.gchat import app as gchat_app
 from bot.settings import Settings

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.core.live_transcript import LiveTranscripts
-from bot.core.ports_delivery import ChatThreads
-from bot.core.retention import RetentionSweeper
-from bot.core.transcripts import TranscriptDelivery
+from bot.core.ports.chat import ChatThreads
+from bot.core.recording.retention import RetentionSweeper
+from bot.core.transcripts.delivery import TranscriptDelivery
+from bot.core.transcripts.live import LiveTranscripts
 from bot.settings import Settings
 from bot.web import files, meeting_page
 from bot.web.publisher import BlobPublisher

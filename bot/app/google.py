@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from bot.core.artifacts import ArtifactsFlow
-from bot.core.connect import ConnectFlow
-from bot.core.google_access import GoogleAccess
-from bot.core.ports import Notifier
+from bot.core.accounts.connect import ConnectFlow
+from bot.core.accounts.google_access import GoogleAccess
+from bot.core.ports.chat import Notifier
+from bot.core.recording.artifacts import ArtifactsFlow
 from bot.google.artifacts import MeetArtifactsClient
 from bot.google.meet import MeetRestClient
 from bot.google.oauth import HttpGoogleOAuth

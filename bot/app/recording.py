@@ -9,12 +9,12 @@ import aiohttp
 from bot.app.delivery import Outputs, build_live, build_transcripts
 from bot.app.google import GoogleSide, build_artifacts
 from bot.app.video import build_video
-from bot.core.artifacts import ArtifactsFlow
-from bot.core.live_transcript import LiveTranscripts
-from bot.core.ports_delivery import ChatThreads
-from bot.core.recording import RecordingFlow, Transcription
-from bot.core.transcripts import TranscriptDelivery
-from bot.core.video import VideoDelivery
+from bot.core.ports.chat import ChatThreads
+from bot.core.recording.artifacts import ArtifactsFlow
+from bot.core.recording.flow import RecordingFlow, Transcription
+from bot.core.recording.video import VideoDelivery
+from bot.core.transcripts.delivery import TranscriptDelivery
+from bot.core.transcripts.live import LiveTranscripts
 from bot.settings import Settings
 from recorder.service import Recorder
 from recorder.transcribe.transcriber import Transcriber

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 
-from bot.core.artifacts import ArtifactsFlow
-from bot.core.connect import ConnectFlow
-from bot.core.live_transcript import LiveTranscripts
-from bot.core.recording import RecordingFlow
-from bot.core.retention import RetentionSweeper
+from bot.core.accounts.connect import ConnectFlow
+from bot.core.recording.artifacts import ArtifactsFlow
+from bot.core.recording.flow import RecordingFlow
+from bot.core.recording.retention import RetentionSweeper
+from bot.core.recording.video import VideoDelivery
 from bot.core.service import MeetingService
-from bot.core.video import VideoDelivery
+from bot.core.transcripts.live import LiveTranscripts
 from bot.gchat.app import GChatSide
 from bot.settings import Settings
 from bot.slack.app import SlackPorts

@@ -7,9 +7,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bot.core.ports_delivery import ChatThreads, FilePublisher, MeetingPageLinks
-from bot.core.ports_recording import RecordingRepo
-from bot.core.video import VideoDelivery
+from bot.core.ports.chat import ChatThreads
+from bot.core.ports.files import FilePublisher, MeetingPageLinks
+from bot.core.ports.storage import RecordingRepo
+from bot.core.recording.video import VideoDelivery
 from bot.settings import VideoSettings
 from recorder.capture.finalize import OutputFile
 from recorder.ports import VideoRequest
@@ -20,7 +21,7 @@ from recorder.workers import run_in, shutdown
 
 
 class ThreadComposer:
-    """`bot.core.ports_delivery.VideoComposer`: at most ``workers`` MP4s composed at once.
+    """`bot.core.ports.recorder.VideoComposer`: at most ``workers`` MP4s composed at once.
 
     Composing is CPU work in PyAV and numpy, which release the GIL, so threads suffice. The
     threads are the composer's own: `aclose` tells them to stop at their next frame and waits.

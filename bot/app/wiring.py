@@ -21,7 +21,7 @@ from bot.app.lifecycle import GOOGLE_HTTP, RESOURCES, Resources
 from bot.app.recording import RecordingSide, build_deliveries, build_recording_flow
 from bot.app.runtime import BASE_URL, RUNTIME, SETTINGS, Runtime
 from bot.app.transcription import SpeechModels, build_transcriber
-from bot.core.ports_delivery import ChatThreads
+from bot.core.ports.chat import ChatThreads
 from bot.core.service import MeetingService
 from bot.gchat import app as gchat_app
 from bot.gchat import routes as gchat_routes

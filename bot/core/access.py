@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot.core import messages
+from bot.core.accounts.google_access import GoogleAccess
 from bot.core.errors import MeetApiError, NotConnected, OAuthError
-from bot.core.google_access import GoogleAccess
 from bot.core.model import ChatUser, ConferenceRecordName, Meeting, MeetingId, Platform, Recording
-from bot.core.ports import ChatReply, MeetingRepo, MeetSpaces
-from bot.core.ports_recording import RecordingRepo
-from bot.core.recording import Target
+from bot.core.ports.chat import ChatReply
+from bot.core.ports.google import MeetSpaces
+from bot.core.ports.storage import MeetingRepo, RecordingRepo
+from bot.core.recording.flow import Target
+from bot.core.texts import meetings as messages
 
 logger = logging.getLogger(__name__)
 

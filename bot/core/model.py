@@ -26,7 +26,7 @@ class AccessType(StrEnum):
 
 
 class MeetingState(StrEnum):
-    """States of a meeting; the transition table is in `bot.core.lifecycle`."""
+    """States of a meeting; the transition table is in `bot.core.meetings.lifecycle`."""
 
     REQUESTED = "requested"
     SPACE_CREATED = "space_created"

@@ -6,11 +6,9 @@ import logging
 from collections.abc import Awaitable
 
 from bot.core import commands as c
-from bot.core import lifecycle, messages
-from bot.core import recording_texts as rtexts
 from bot.core.access import Invocation, MeetingAccess, meeting_target, space_from_ref
-from bot.core.cards import meeting_card
-from bot.core.connect import ConnectFlow
+from bot.core.accounts.connect import ConnectFlow
+from bot.core.accounts.google_access import GoogleAccess
 from bot.core.errors import (
     ChatPlatformError,
     MeetApiError,
@@ -19,15 +17,20 @@ from bot.core.errors import (
     OAuthError,
     StorageUnavailable,
 )
-from bot.core.google_access import GoogleAccess
-from bot.core.lifecycle import TERMINAL
+from bot.core.meetings import lifecycle
+from bot.core.meetings.cards import meeting_card
+from bot.core.meetings.lifecycle import TERMINAL
 from bot.core.model import ChatUser, Meeting, MeetingId, MeetingState, NewMeetingRow
-from bot.core.ports import ChatReply, MeetingRepo, MeetSpaces
-from bot.core.recording import RecordingFlow, Target
-from bot.core.recording_access import MEDIA_SCOPES, VIDEO_SCOPES
+from bot.core.ports.chat import ChatReply
+from bot.core.ports.google import MeetSpaces
+from bot.core.ports.storage import MeetingRepo
+from bot.core.recording.access import MEDIA_SCOPES, VIDEO_SCOPES
+from bot.core.recording.flow import RecordingFlow, Target
 from bot.core.replies import Action
-from bot.core.transcript_commands import TranscriptCommands
-from bot.core.transcripts import TranscriptDelivery
+from bot.core.texts import meetings as messages
+from bot.core.texts import recording as rtexts
+from bot.core.transcripts.commands import TranscriptCommands
+from bot.core.transcripts.delivery import TranscriptDelivery
 from bot.logs import log_context
 
 logger = logging.getLogger(__name__)

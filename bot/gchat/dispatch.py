@@ -7,9 +7,9 @@ from typing import Any
 
 from bot.ack_window import ACK_WINDOW_SECONDS, run_within_window
 from bot.core import commands as c
-from bot.core import messages
 from bot.core.replies import Action
 from bot.core.service import Invocation, MeetingService
+from bot.core.texts import meetings as messages
 from bot.gchat import render, responses
 from bot.gchat.client import ChatApi
 from bot.gchat.events import ChatEvent, EventKind

@@ -4,7 +4,7 @@ linked, not uploaded)."""
 from __future__ import annotations
 
 from bot.core.model import CardRef
-from bot.core.ports_delivery import Upload
+from bot.core.ports.chat import Upload
 from bot.core.replies import MeetingCard, Reply
 from bot.gchat import render
 from bot.gchat.client import ChatApi

@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 
 from bot.core.model import ConferenceRecord, ConferenceRecordName
-from bot.core.ports_artifacts import (
+from bot.core.ports.google import (
     ArtifactLists,
     ArtifactState,
     ConferenceArtifacts,
@@ -41,7 +41,7 @@ _DESTINATIONS = {
 
 
 class MeetArtifactsClient(MeetRestClient):
-    """`bot.core.ports_artifacts.MeetArtifactsSource` over Meet REST v2."""
+    """`bot.core.ports.google.MeetArtifactsSource` over Meet REST v2."""
 
     def __init__(
         self,

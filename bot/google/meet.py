@@ -47,7 +47,7 @@ def load_discovery_document(api: str = "meet", version: str = "v2") -> str:
 
 
 class MeetRestClient:
-    """`bot.core.ports.MeetSpaces` over Meet REST v2 (paths from ``meet.v2.json``).
+    """`bot.core.ports.google.MeetSpaces` over Meet REST v2 (paths from ``meet.v2.json``).
 
     Every call goes through the shared session with the caller's access token; 429, 5xx and
     network failures are retried by the one retry policy (``Retry-After`` honoured, capped).

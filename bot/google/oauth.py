@@ -26,7 +26,7 @@ def _utcnow() -> datetime:
 
 
 class HttpGoogleOAuth:
-    """`bot.core.ports.GoogleOAuth` against the endpoints named in `GoogleSettings`.
+    """`bot.core.ports.google.GoogleOAuth` against the endpoints named in `GoogleSettings`.
 
     The client authenticates with ``client_secret_post`` (id and secret in the form body).
     """

@@ -16,7 +16,7 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core.ports import EventDedupe
+from bot.core.ports.storage import EventDedupe
 from bot.core.service import MeetingService
 from bot.settings import SlackSettings
 from bot.slack import listeners, payloads

@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.ack_window import ACK_WINDOW_SECONDS, AnswerWindow, run_within_window
 from bot.core import commands as c
 from bot.core.model import ChatUser
-from bot.core.ports import EventDedupe
+from bot.core.ports.storage import EventDedupe
 from bot.core.replies import Action, MeetingCard, Reply
 from bot.core.service import Invocation, MeetingService
 from bot.slack.render import LINK_ACTION_PREFIX, reply_blocks, reply_text

@@ -9,7 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.errors import ChatPlatformError
 from bot.core.model import CardRef
-from bot.core.ports_delivery import Upload
+from bot.core.ports.chat import Upload
 from bot.core.replies import MeetingCard, Reply
 from bot.slack.render import card_blocks, reply_blocks, reply_text
 from bot.slack.reply import ClientFor

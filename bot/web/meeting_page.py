@@ -19,9 +19,7 @@ from aiohttp import web
 
 from bot.core.errors import StorageUnavailable
 from bot.core.model import MeetingId, Recording, RecordingFile
-from bot.core.ports import MeetingRepo
-from bot.core.ports_recording import RecordingRepo
-from bot.core.ports_transcript import TranscriptRepo
+from bot.core.ports.storage import MeetingRepo, RecordingRepo, TranscriptRepo
 from bot.web.files import file_url
 from bot.web.meeting_render import render_notice, render_page
 from bot.web.meeting_view import MeetingView, build_view
@@ -100,7 +98,7 @@ _ASSETS = _load_assets()
 
 
 class SignedPageLinks:
-    """`bot.core.ports_delivery.MeetingPageLinks`: absolute, signed, expiring page URLs.
+    """`bot.core.ports.files.MeetingPageLinks`: absolute, signed, expiring page URLs.
 
     Args:
         signer: the download-link signer (page tokens are a separate purpose of its key).

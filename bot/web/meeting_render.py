@@ -19,7 +19,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from bot.core.recording_texts import clock
+from bot.core.texts.recording import clock
 from bot.web.meeting_view import Line, MeetingView, SpeakerRow
 
 WIDTH = 1000  # timeline viewBox units across the whole call

@@ -6,7 +6,7 @@ import html
 
 from aiohttp import web
 
-from bot.core.connect import ConnectFlow
+from bot.core.accounts.connect import ConnectFlow
 from bot.core.errors import StorageUnavailable
 
 GOOGLE_CALLBACK_PATH = "/oauth/google/callback"

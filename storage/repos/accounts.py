@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 
 class SqlAccountRepo:
-    """`bot.core.ports.AccountRepo` on SQLite or PostgreSQL; one transaction per call.
+    """`bot.core.ports.storage.AccountRepo` on SQLite or PostgreSQL; one transaction per call.
 
     Access and refresh tokens are stored only as `TokenCipher` ciphertext.
 

@@ -20,7 +20,7 @@ KEEP_EXPIRED = timedelta(days=1)
 
 
 class SqlConnectStateRepo:
-    """`bot.core.ports.ConnectStateRepo` on SQLite or PostgreSQL.
+    """`bot.core.ports.storage.ConnectStateRepo` on SQLite or PostgreSQL.
 
     Args:
         sessions: the session factory from `storage.db.make_sessionmaker`.

@@ -18,7 +18,7 @@ MAX_KEY_LENGTH = 255
 
 
 class SqlEventDedupe:
-    """`bot.core.ports.EventDedupe` on SQLite or PostgreSQL.
+    """`bot.core.ports.storage.EventDedupe` on SQLite or PostgreSQL.
 
     Keys older than ``retention`` are deleted, at most once per ``prune_every``.
 

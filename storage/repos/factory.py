@@ -6,9 +6,14 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.core.ports import AccountRepo, ConnectStateRepo, EventDedupe, MeetingRepo
-from bot.core.ports_recording import RecordingRepo
-from bot.core.ports_transcript import TranscriptRepo
+from bot.core.ports.storage import (
+    AccountRepo,
+    ConnectStateRepo,
+    EventDedupe,
+    MeetingRepo,
+    RecordingRepo,
+    TranscriptRepo,
+)
 from storage.crypto import TokenCipher
 from storage.db import Clock, make_sessionmaker, utcnow
 from storage.repos.accounts import SqlAccountRepo

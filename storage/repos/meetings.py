@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 
 
 class SqlMeetingRepo:
-    """`bot.core.ports.MeetingRepo` on SQLite or PostgreSQL; one transaction per call.
+    """`bot.core.ports.storage.MeetingRepo` on SQLite or PostgreSQL; one transaction per call.
 
     Args:
         sessions: the session factory from `storage.db.make_sessionmaker`.

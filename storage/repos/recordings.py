@@ -14,7 +14,7 @@ from sqlalchemy import Select, case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.model import FileKind, Recording, RecordingFile
-from bot.core.ports_recording import NewRecordingRow, RecordingEvent
+from bot.core.ports.storage import NewRecordingRow, RecordingEvent
 from recorder.model import RecordingId, RecordingState, Speaker
 from storage.db import Clock, insert_or_conflict, transaction, utcnow
 from storage.tables import RecordingEventRow, RecordingFileRow, RecordingRow
@@ -26,7 +26,7 @@ _UNFINISHED = [state.value for state in RecordingState if state not in FINAL_STA
 
 
 class SqlRecordingRepo:
-    """`bot.core.ports_recording.RecordingRepo` on SQLite or PostgreSQL; one transaction per call.
+    """`bot.core.ports.storage.RecordingRepo` on SQLite or PostgreSQL; one transaction per call.
 
     Args:
         sessions: the session factory from `storage.db.make_sessionmaker`.

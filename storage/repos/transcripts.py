@@ -22,7 +22,7 @@ _BATCH = 500
 
 
 class SqlTranscriptRepo:
-    """`bot.core.ports_transcript.TranscriptRepo` on SQLite or PostgreSQL; one transaction per
+    """`bot.core.ports.storage.TranscriptRepo` on SQLite or PostgreSQL; one transaction per
     call.
 
     Args:

@@ -14,7 +14,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.model import FileKind, NewMeetingRow, RecordingFile
-from bot.core.ports_recording import NewRecordingRow
+from bot.core.ports.storage import NewRecordingRow
 from bot.web import files, meeting_page
 from bot.web.meeting_page import MEETING_PAGES, MeetingPages
 from recorder.model import RecordingId, RecordingState, Speaker

@@ -11,7 +11,7 @@ import pytest
 from bot.app.lifecycle import GOOGLE_HTTP, RESOURCES
 from bot.app.runtime import RUNTIME
 from bot.app.sandbox_mode import start_sandbox
-from bot.core.artifacts import ArtifactsFlow
+from bot.core.recording.artifacts import ArtifactsFlow
 from tests.fixtures_bot import eventually, running_sandbox_bot, sandbox_test_settings
 from tests.media import write_tone
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.core import artifacts_texts as texts
-from bot.core.artifacts import ArtifactsFlow
-from bot.core.google_access import GoogleAccess
+from bot.core.accounts.google_access import GoogleAccess
 from bot.core.model import ChatUser, GoogleLink
+from bot.core.recording.artifacts import ArtifactsFlow
 from bot.core.replies import Reply
+from bot.core.texts import artifacts as texts
 from bot.google.artifacts import MeetArtifactsClient
 from bot.google.oauth import HttpGoogleOAuth
 from storage.crypto import TokenCipher, generate_key

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core.live_transcript import SHOWN_LINES, LiveTranscripts
-from bot.core.transcripts import thread_target
+from bot.core.transcripts.delivery import thread_target
+from bot.core.transcripts.live import SHOWN_LINES, LiveTranscripts
 from bot.slack.threads import SlackThreads
 from recorder.model import RecordingId, Speaker
 from recorder.transcribe.model import Segment

@@ -6,7 +6,7 @@ import pytest
 
 from bot.core.errors import MeetAuthError, MeetUnavailable, SpaceNotFound
 from bot.core.model import ConferenceRecordName
-from bot.core.ports_artifacts import ArtifactState
+from bot.core.ports.google import ArtifactState
 from bot.google.artifacts import MeetArtifactsClient
 from tests.adapters.google_emulator import START, sign_in
 from tests.adapters.meet_artifacts_calls import ended_call

@@ -14,7 +14,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.core.model import FileKind
-from bot.core.ports_delivery import MeetingPageLinks
+from bot.core.ports.files import MeetingPageLinks
 from bot.web.files import FILES_PREFIX
 from bot.web.meeting_page import CSP, SignedPageLinks
 from recorder.model import RecordingId, Speaker

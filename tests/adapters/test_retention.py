@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.retention import RetentionSweeper
-from bot.core.transcripts import thread_target
+from bot.core.recording.retention import RetentionSweeper
+from bot.core.transcripts.delivery import thread_target
 from recorder.model import RecordingState
 from tests.adapters.sandbox_server import eventually
 from tests.fixtures_transcripts import SEGMENTS, Stack, ago, delivery_stack

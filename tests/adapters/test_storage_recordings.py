@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.errors import StorageUnavailable
 from bot.core.model import FileKind, NewMeetingRow, RecordingFile
-from bot.core.ports_recording import NewRecordingRow
+from bot.core.ports.storage import NewRecordingRow
 from recorder.model import RecordingId, RecordingState, Speaker
 from storage.crypto import TokenCipher
 from storage.db import make_sessionmaker

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot.core.model import FileKind
-from bot.core.transcripts import thread_target
+from bot.core.transcripts.delivery import thread_target
 from bot.web.files import GONE_FILE_TEXT
 from recorder.transcribe import formats
 from tests.fixtures_transcripts import CHANNEL, SEGMENTS, TEAM, Stack, delivery_stack

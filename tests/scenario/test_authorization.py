@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from bot.core import messages
-from bot.core import recording_texts as rtexts
-from bot.core import transcript_texts as ttexts
 from bot.core.model import MeetingState
+from bot.core.texts import meetings as messages
+from bot.core.texts import recording as rtexts
+from bot.core.texts import transcripts as ttexts
 from recorder.model import RecordingState
 from sandbox.slack.state import sandbox_email
 from tests import authz_world as w

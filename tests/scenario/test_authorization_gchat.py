@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from bot.core import messages
-from bot.core import recording_texts as rtexts
 from bot.core.model import Meeting, MeetingId
-from bot.core.ports_recording import NewRecordingRow
+from bot.core.ports.storage import NewRecordingRow
+from bot.core.texts import meetings as messages
+from bot.core.texts import recording as rtexts
 from recorder.model import RecordingState
 from sandbox.gchat.state import APP_USER, ChatSpace
 from tests.authz_world import SECRETS, SEGMENTS

@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 
 from bot.core.model import FileKind, Recording
-from bot.core.ports_recording import NewRecordingRow
+from bot.core.ports.storage import NewRecordingRow
 from recorder.model import RecordingState, Speaker
 from recorder.transcribe.model import Segment
 from tests.fixtures_bot import SandboxBot, eventually

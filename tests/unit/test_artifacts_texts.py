@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.core import artifacts_texts as texts
 from bot.core.model import ConferenceRecord, ConferenceRecordName, Participant, SpaceName
-from bot.core.ports_artifacts import (
+from bot.core.ports.google import (
     ArtifactLists,
     ArtifactState,
     ConferenceArtifacts,
     MeetArtifact,
     TranscriptEntry,
 )
+from bot.core.texts import artifacts as texts
 
 START = datetime(2030, 5, 17, 9, 0, tzinfo=UTC)
 RECORD = ConferenceRecord(

@@ -12,10 +12,10 @@ import pytest
 from google.apps import card_v1, chat_v1
 from google.protobuf.json_format import ParseError  # type: ignore[import-untyped]
 
-from bot.core import messages
-from bot.core.cards import meeting_card
+from bot.core.meetings.cards import meeting_card
 from bot.core.model import AccessType, CardRef, Meeting, MeetingId, MeetingState
 from bot.core.replies import Action, MeetingCard, Reply
+from bot.core.texts import meetings as messages
 from bot.gchat import render, responses
 from bot.gchat.events import ChatEvent, ChatPerson, ChatSpace, EventFormat, EventKind
 
@@ -156,7 +156,7 @@ def test_emoji_shortcodes_become_unicode() -> None:
 def test_every_shortcode_the_core_writes_becomes_unicode_in_chat() -> None:
     core = Path(render.__file__).parents[1] / "core"
     used = {
-        code for path in core.glob("*.py") for code in re.findall(r":[a-z_]+:", path.read_text())
+        code for path in core.rglob("*.py") for code in re.findall(r":[a-z_]+:", path.read_text())
     }
     assert used  # the scan found the texts
     assert not [code for code in sorted(used) if render.chat_text(code) == code]

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from bot.core import lifecycle
+from bot.core.meetings import lifecycle
 from bot.core.model import MeetingState as S
 
 ALLOWED = {

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.core import transcript_texts as texts
 from bot.core.model import FileKind, RecordingFile
+from bot.core.texts import transcripts as texts
 
 
 def _file(name: str) -> RecordingFile:

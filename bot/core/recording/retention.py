@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 
 from bot.core.errors import StorageUnavailable
 from bot.core.model import Recording
-from bot.core.ports_recording import RecordingRepo
-from bot.core.transcript_texts import RETENTION
-from bot.core.transcripts import TranscriptDelivery
+from bot.core.ports.storage import RecordingRepo
+from bot.core.texts.transcripts import RETENTION
+from bot.core.transcripts.delivery import TranscriptDelivery
 from bot.logs import log_context
 from recorder import RecordingId
 

@@ -9,19 +9,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.core import transcript_texts as texts
 from bot.core.errors import ChatPlatformError
 from bot.core.model import CardRef, FileKind, Recording, RecordingFile
-from bot.core.ports_delivery import (
-    ChatThreads,
-    FilePublisher,
-    MeetingPageLinks,
-    ThreadTarget,
-    Upload,
-)
-from bot.core.ports_recording import RecordingRepo
-from bot.core.ports_transcript import TranscriptRepo
+from bot.core.ports.chat import ChatThreads, ThreadTarget, Upload
+from bot.core.ports.files import FilePublisher, MeetingPageLinks
+from bot.core.ports.storage import RecordingRepo, TranscriptRepo
 from bot.core.replies import Reply
+from bot.core.texts import transcripts as texts
 from bot.logs import log_context
 from recorder import RecordingState, Segment
 from recorder import transcript_formats as formats

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.core.recording_texts import clock, file_size
 from bot.core.replies import LinkButton, Reply
+from bot.core.texts.recording import clock, file_size
 
 _AUDIO_ONLY_SCOPE = (
     "Recording audio only: your Google account allowed meetbot the call's audio but not its"

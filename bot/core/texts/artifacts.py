@@ -6,9 +6,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from bot.core.model import Participant
-from bot.core.ports_artifacts import ConferenceArtifacts, MeetArtifact, TranscriptEntry
-from bot.core.recording_texts import clock
+from bot.core.ports.google import ConferenceArtifacts, MeetArtifact, TranscriptEntry
 from bot.core.replies import LinkButton, Reply
+from bot.core.texts.recording import clock
 
 WHICH_IS_WHICH = (
     "Meet's transcript is Google's own, made by Meet. meetbot's live transcript, with each "

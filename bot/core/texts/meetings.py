@@ -1,4 +1,4 @@
-"""Every text people read, in one place, so Slack and Google Chat say the same thing."""
+"""What the bot says about meetings: help, connecting, status, lists and errors with a way out."""
 
 from __future__ import annotations
 

@@ -14,20 +14,15 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
-from bot.core import video_texts as texts
 from bot.core.errors import ChatPlatformError
 from bot.core.model import CardRef, Recording, RecordingFile
-from bot.core.ports_delivery import (
-    ChatThreads,
-    FilePublisher,
-    MeetingPageLinks,
-    ThreadTarget,
-    Upload,
-    VideoComposer,
-)
-from bot.core.ports_recording import RecordingRepo
+from bot.core.ports.chat import ChatThreads, ThreadTarget, Upload
+from bot.core.ports.files import FilePublisher, MeetingPageLinks
+from bot.core.ports.recorder import VideoComposer
+from bot.core.ports.storage import RecordingRepo
 from bot.core.replies import Reply
-from bot.core.transcripts import post_in_thread, thread_target
+from bot.core.texts import video as texts
+from bot.core.transcripts.delivery import post_in_thread, thread_target
 from bot.logs import log_context
 from recorder import (
     MP4_TYPE,

@@ -8,11 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.core import messages
 from bot.core.errors import OAuthError
 from bot.core.model import ChatUser, GoogleIdentity, GoogleLink, PendingConnect
-from bot.core.ports import AccountRepo, ConnectStateRepo, GoogleOAuth, Notifier
+from bot.core.ports.chat import Notifier
+from bot.core.ports.google import GoogleOAuth
+from bot.core.ports.storage import AccountRepo, ConnectStateRepo
 from bot.core.replies import Reply
+from bot.core.texts import meetings as messages
 
 logger = logging.getLogger(__name__)
 

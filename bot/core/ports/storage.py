@@ -1,4 +1,4 @@
-"""The storage port for recordings: rows, lifecycle events, speakers and finished files."""
+"""Storage ports: meetings, Google links, connect states, event ids, recordings and transcripts."""
 
 from __future__ import annotations
 
@@ -7,11 +7,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from bot.core.model import Recording, RecordingFile
-from recorder import RecordingId, RecordingState, Speaker
-
-RecordingEvent = tuple[RecordingState | None, RecordingState, str, datetime]
-"""``(old_state, new_state, cause, at)``; ``old_state`` is None for the first event."""
+from bot.core.model import (
+    CardRef,
+    ChatUser,
+    GoogleLink,
+    GoogleTokens,
+    Meeting,
+    MeetingEvent,
+    MeetingId,
+    MeetingState,
+    NewMeetingRow,
+    PendingConnect,
+    Recording,
+    RecordingFile,
+    Space,
+)
+from recorder import RecordingId, RecordingState, Segment, Speaker
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +50,95 @@ class NewRecordingRow:
     work_dir: str
     thread_channel: str | None
     thread_message_id: str | None
+
+
+RecordingEvent = tuple[RecordingState | None, RecordingState, str, datetime]
+"""``(old_state, new_state, cause, at)``; ``old_state`` is None for the first event."""
+
+
+class MeetingRepo(Protocol):
+    """Meetings and their lifecycle events.
+
+    Every method raises `bot.core.errors.StorageUnavailable` when the database cannot be
+    reached; nothing is half-written in that case (one transaction per call).
+    """
+
+    async def create(self, *, row: NewMeetingRow, cause: str) -> Meeting:
+        """Insert a meeting in state REQUESTED and its first event (old_state None)."""
+        ...
+
+    async def get(self, *, meeting_id: MeetingId) -> Meeting | None: ...
+
+    async def find(self, *, platform: str, team_id: str, ref: str) -> Meeting | None:
+        """Find by our id, space name (``spaces/x``), meeting code or meeting URI."""
+        ...
+
+    async def latest_in_channel(
+        self, *, platform: str, team_id: str, channel_id: str
+    ) -> Meeting | None: ...
+
+    async def list_in_channel(
+        self, *, platform: str, team_id: str, channel_id: str, limit: int
+    ) -> Sequence[Meeting]:
+        """Newest first."""
+        ...
+
+    async def set_space(self, *, meeting_id: MeetingId, space: Space) -> Meeting: ...
+
+    async def set_card(self, *, meeting_id: MeetingId, card: CardRef) -> Meeting: ...
+
+    async def transition(
+        self,
+        *,
+        meeting_id: MeetingId,
+        expected: MeetingState,
+        new_state: MeetingState,
+        cause: str,
+        actor: str | None,
+    ) -> Meeting | None:
+        """Move from ``expected`` to ``new_state`` and write the event row, atomically.
+
+        Returns None when the meeting is no longer in ``expected`` (someone else moved it).
+        """
+        ...
+
+    async def events(self, *, meeting_id: MeetingId) -> Sequence[MeetingEvent]:
+        """Oldest first."""
+        ...
+
+
+class AccountRepo(Protocol):
+    """Chat users linked to Google accounts; tokens are encrypted by the implementation."""
+
+    async def get(self, *, user: ChatUser) -> GoogleLink | None: ...
+
+    async def save(self, *, link: GoogleLink) -> None:
+        """Insert or replace the user's link."""
+        ...
+
+    async def update_tokens(self, *, user: ChatUser, tokens: GoogleTokens) -> None: ...
+
+    async def delete(self, *, user: ChatUser) -> bool:
+        """Returns whether a link existed."""
+        ...
+
+
+class ConnectStateRepo(Protocol):
+    """OAuth ``state`` values for linking Google accounts."""
+
+    async def issue(self, *, pending: PendingConnect) -> None: ...
+
+    async def consume(self, *, state: str, now: datetime) -> PendingConnect | None:
+        """Return and invalidate the state; None if unknown, used or expired."""
+        ...
+
+
+class EventDedupe(Protocol):
+    """Remembers delivered platform event ids (Slack retries the same event)."""
+
+    async def first_time(self, *, key: str) -> bool:
+        """Record ``key``; True the first time it is seen, False after."""
+        ...
 
 
 class RecordingRepo(Protocol):
@@ -155,4 +255,24 @@ class RecordingRepo(Protocol):
     async def ended_before(self, *, cutoff: datetime, limit: int = 100) -> Sequence[Recording]:
         """READY or FAILED recordings that ended before ``cutoff`` and are not deleted yet,
         oldest first (the retention sweep)."""
+        ...
+
+
+class TranscriptRepo(Protocol):
+    """Transcript segments of recordings.
+
+    Every method raises `bot.core.errors.StorageUnavailable` when the database cannot be
+    reached.
+    """
+
+    async def add_segments(self, *, recording_id: RecordingId, segments: Sequence[Segment]) -> None:
+        """Append segments (one transaction); duplicates of (speaker, start) are ignored."""
+        ...
+
+    async def segments(self, *, recording_id: RecordingId) -> Sequence[Segment]:
+        """The recording's transcript ordered by start time, then speaker."""
+        ...
+
+    async def delete(self, *, recording_id: RecordingId) -> int:
+        """Remove every segment of the recording; returns how many there were."""
         ...

@@ -1,14 +1,67 @@
-"""The port for Meet's own artifacts of a call: recordings, transcripts, smart notes."""
+"""Google ports: OAuth, Meet spaces, and Meet's own artifacts of a call (recordings, notes)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from bot.core.model import ConferenceRecord, ConferenceRecordName, Participant
+from bot.core.model import (
+    AccessType,
+    ConferenceRecord,
+    ConferenceRecordName,
+    GoogleIdentity,
+    GoogleTokens,
+    Participant,
+    Space,
+    SpaceName,
+)
+
+
+class GoogleOAuth(Protocol):
+    """Google's OAuth 2.0 web-server flow."""
+
+    def authorization_url(self, *, state: str) -> str: ...
+
+    async def exchange_code(self, *, code: str) -> tuple[GoogleTokens, GoogleIdentity]:
+        """Raises `bot.google.errors.OAuthError` on a refused code."""
+        ...
+
+    async def refresh(self, *, refresh_token: str) -> GoogleTokens:
+        """Raises `bot.google.errors.OAuthError` (``invalid_grant``) when revoked."""
+        ...
+
+    async def revoke(self, *, token: str) -> None: ...
+
+
+class MeetSpaces(Protocol):
+    """Meet REST v2. Every call takes a valid access token; errors are `MeetApiError`s."""
+
+    async def create_space(self, *, token: str, access_type: AccessType | None) -> Space: ...
+
+    async def get_space(self, *, token: str, name: str) -> Space:
+        """``name`` is ``spaces/{id}`` or ``spaces/{meetingCode}``."""
+        ...
+
+    async def set_access(self, *, token: str, name: SpaceName, access_type: AccessType) -> Space:
+        """Patch ``config.accessType`` (update mask ``config.accessType``)."""
+        ...
+
+    async def end_active_conference(self, *, token: str, name: SpaceName) -> None: ...
+
+    async def list_conference_records(
+        self, *, token: str, filter: str | None
+    ) -> Sequence[ConferenceRecord]:
+        """All pages, newest first, as the API orders them."""
+        ...
+
+    async def list_participants(
+        self, *, token: str, record: ConferenceRecordName
+    ) -> Sequence[Participant]:
+        """All pages."""
+        ...
 
 
 class ArtifactState(StrEnum):

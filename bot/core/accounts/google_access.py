@@ -10,7 +10,8 @@ from typing import TypeVar
 
 from bot.core.errors import MeetAuthError, NotConnected, OAuthError
 from bot.core.model import ChatUser, GoogleIdentity, GoogleLink
-from bot.core.ports import AccountRepo, GoogleOAuth
+from bot.core.ports.google import GoogleOAuth
+from bot.core.ports.storage import AccountRepo
 
 logger = logging.getLogger(__name__)
 

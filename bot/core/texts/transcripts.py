@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from bot.core.model import RecordingFile
-from bot.core.recording_texts import clock
 from bot.core.replies import LinkButton, Reply
+from bot.core.texts.recording import clock
 
 RETENTION = "retention"
 """The ``by`` of deletions made by the retention sweep."""

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 
 from bot.core.errors import ChatPlatformError
 from bot.core.model import CardRef
-from bot.core.ports_delivery import ChatThreads, ThreadTarget
-from bot.core.recording_texts import clock
+from bot.core.ports.chat import ChatThreads, ThreadTarget
 from bot.core.replies import Reply
-from bot.core.transcript_texts import escape
+from bot.core.texts.recording import clock
+from bot.core.texts.transcripts import escape
 from recorder import RecordingId, Segment
 
 logger = logging.getLogger(__name__)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import logging
 
-from bot.core import transcript_texts as texts
 from bot.core.model import ChatUser, Meeting, Recording
-from bot.core.ports import ChatReply
+from bot.core.ports.chat import ChatReply
 from bot.core.replies import Reply
-from bot.core.transcripts import FINAL, TranscriptDelivery, thread_target
+from bot.core.texts import transcripts as texts
+from bot.core.transcripts.delivery import FINAL, TranscriptDelivery, thread_target
 from recorder import RecordingState
 
 logger = logging.getLogger(__name__)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from bot.core.accounts.google_access import GoogleAccess
 from bot.core.errors import MeetApiError, NotConnected, OAuthError, SpaceNotFound
-from bot.core.google_access import GoogleAccess
 from bot.core.model import ChatUser
-from bot.core.ports import MeetSpaces
+from bot.core.ports.google import MeetSpaces
 from recorder import MediaAuthError, RecorderError
 
 MEDIA_SCOPES = frozenset(

@@ -16,7 +16,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from bot.core import artifacts_texts as texts
+from bot.core.accounts.google_access import GoogleAccess
 from bot.core.errors import (
     MeetApiError,
     MeetAuthError,
@@ -28,10 +28,10 @@ from bot.core.errors import (
     SpaceNotFound,
     StorageUnavailable,
 )
-from bot.core.google_access import GoogleAccess
 from bot.core.model import ChatUser, ConferenceRecordName
-from bot.core.ports_artifacts import ConferenceArtifacts, MeetArtifactsSource
+from bot.core.ports.google import ConferenceArtifacts, MeetArtifactsSource
 from bot.core.replies import Reply
+from bot.core.texts import artifacts as texts
 from bot.logs import log_context
 
 logger = logging.getLogger(__name__)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.core.messages import ACCESS_WORDS, state_words
 from bot.core.model import Meeting, MeetingState
 from bot.core.replies import Action, CardButton, MeetingCard
+from bot.core.texts.meetings import ACCESS_WORDS, state_words
 
 
 def meeting_card(

@@ -1,0 +1,1 @@
+"""Ports the core calls, one module per outside thing it faces; adapters implement them."""

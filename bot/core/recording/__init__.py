@@ -1,0 +1,1 @@
+"""Recording a call from chat: the flow, its events, the files after it, Meet's artifacts."""

@@ -1,0 +1,1 @@
+"""Every sentence people read, by feature, so Slack and Google Chat say the same thing."""
