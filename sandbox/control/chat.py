@@ -11,11 +11,10 @@ import aiohttp
 from aiohttp import web
 
 from sandbox.control.http import (
-    PREFIX,
     ControlError,
     JsonDict,
     SandboxUrls,
-    guarded,
+    add_control_routes,
     int_field,
     json_body,
     text_field,
@@ -94,8 +93,7 @@ class ChatControl:
             ("POST", "chat/space-events", self.space_events),
             ("POST", "chat/faults", self.add_fault),
         ]
-        for method, path, handler in routes:
-            app.router.add_route(method, f"{PREFIX}/{path}", guarded(handler))
+        add_control_routes(app, routes)
 
     def sender(self, request: web.Request, event_format: EventFormat | None = None) -> ChatSender:
         return ChatSender(

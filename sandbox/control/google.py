@@ -16,10 +16,9 @@ import aiohttp
 from aiohttp import web
 
 from sandbox.control.http import (
-    PREFIX,
     ControlError,
     SandboxUrls,
-    guarded,
+    add_control_routes,
     json_body,
     text_field,
     user_field,
@@ -92,8 +91,7 @@ class GoogleControlApi:
             ("POST", "meet/artifacts/hold", self.artifacts_hold),
             ("GET", "meet/artifacts", self.artifacts),
         ]
-        for method, path, handler in routes:
-            app.router.add_route(method, f"{PREFIX}/{path}", guarded(handler))
+        add_control_routes(app, routes)
 
     async def consent(self, request: web.Request) -> web.Response:
         """``/meet connect`` from the user, then the Google consent as their browser."""

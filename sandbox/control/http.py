@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +51,12 @@ def guarded(handler: Handler) -> Handler:
             return web.json_response({"error": exc.message}, status=exc.status)
 
     return wrapper
+
+
+def add_control_routes(app: web.Application, routes: Sequence[tuple[str, str, Handler]]) -> None:
+    """Mount ``(method, path under PREFIX, handler)`` rows, each `guarded`."""
+    for method, path, handler in routes:
+        app.router.add_route(method, f"{PREFIX}/{path}", guarded(handler))
 
 
 async def json_body(request: web.Request) -> JsonDict:

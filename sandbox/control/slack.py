@@ -9,11 +9,10 @@ import aiohttp
 from aiohttp import web
 
 from sandbox.control.http import (
-    PREFIX,
     ControlError,
     JsonDict,
     SandboxUrls,
-    guarded,
+    add_control_routes,
     int_field,
     json_body,
     text_field,
@@ -79,8 +78,7 @@ class SlackControl:
             ("POST", "slack/faults", self.add_fault),
             ("POST", "slack/install", self.install),
         ]
-        for method, path, handler in routes:
-            app.router.add_route(method, f"{PREFIX}/{path}", guarded(handler))
+        add_control_routes(app, routes)
 
     def sender(self, request: web.Request) -> SlackSender:
         return SlackSender(
